@@ -1,0 +1,35 @@
+/**
+ * Every key of the single table, in one place. The access patterns they serve are listed in
+ * ACCESS-PATTERNS.md beside this file; none of them needs a Scan.
+ */
+export const TABLE_KEYS = { partition: 'PK', sort: 'SK' } as const;
+
+/** Sparse global secondary indexes: an item is in an index only while it carries the keys. */
+export const INDEXES = {
+  /** Open tickets of a unit, by reply deadline: the unit's work queue and the overdue list. */
+  unitQueue: { name: 'GSI1', partition: 'GSI1PK', sort: 'GSI1SK' },
+  /** Open tickets in a few shards: lets the stack resume every open ticket after a restart. */
+  openTickets: { name: 'GSI2', partition: 'GSI2PK', sort: 'GSI2SK' },
+  /** Approved unreasonable tickets not yet published in a bulletin. */
+  bulletinQueue: { name: 'GSI3', partition: 'GSI3PK', sort: 'GSI3SK' },
+} as const;
+
+export const OPEN_SHARDS = 8;
+
+export const keys = {
+  ticket: (id: string) => ({ PK: `TICKET#${id}`, SK: 'META' }),
+  history: (id: string, version: number) => ({
+    PK: `TICKET#${id}`,
+    SK: `HIST#${String(version).padStart(6, '0')}`,
+  }),
+  wait: (id: string) => ({ PK: `TICKET#${id}`, SK: 'WAIT' }),
+  replyLink: (replyId: string) => ({ PK: `REPLY#${replyId}`, SK: 'REPLY' }),
+  ticketCounter: (day: string) => ({ PK: 'COUNTER', SK: `TICKET#${day}` }),
+  catalogue: (kind: 'AREA' | 'UNIT' | 'TOPIC', id: string) => ({ PK: 'CATALOGUE', SK: `${kind}#${id}` }),
+} as const;
+
+export function openShard(ticketId: string): string {
+  let hash = 0;
+  for (const ch of ticketId) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return `OPEN#${hash % OPEN_SHARDS}`;
+}

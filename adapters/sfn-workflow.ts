@@ -1,0 +1,52 @@
+import {
+  ExecutionAlreadyExists,
+  InvalidToken,
+  SendTaskSuccessCommand,
+  type SFNClient,
+  StartExecutionCommand,
+  TaskDoesNotExist,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import type { Workflow } from '#core/ports';
+
+export class StepFunctionsWorkflow implements Workflow {
+  constructor(
+    private readonly client: SFNClient,
+    /** Only the edge starts executions; the workflow's own tasks never need to know the ARN. */
+    private readonly lifecycleArn: string | undefined,
+  ) {}
+
+  /** The execution is named after the ticket, so a retried start cannot start a second one. */
+  async startLifecycle(ticketId: string): Promise<void> {
+    if (!this.lifecycleArn) throw new Error('LIFECYCLE_STATE_MACHINE_ARN is not set');
+    try {
+      await this.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.lifecycleArn,
+          name: ticketId,
+          input: JSON.stringify({ ticketId }),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ExecutionAlreadyExists)) throw error;
+    }
+  }
+
+  async resume(taskToken: string, output: unknown): Promise<'resumed' | 'stale'> {
+    try {
+      await this.client.send(
+        new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }),
+      );
+      return 'resumed';
+    } catch (error) {
+      if (
+        error instanceof TaskTimedOut ||
+        error instanceof InvalidToken ||
+        error instanceof TaskDoesNotExist
+      ) {
+        return 'stale';
+      }
+      throw error;
+    }
+  }
+}

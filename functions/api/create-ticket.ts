@@ -1,0 +1,18 @@
+import { actorOf, requireRole } from '#core/access';
+import { intakeSchema } from '#core/ticket';
+import { fileTicket } from '#core/tickets';
+import { ticketDeps } from '../lib/deps.ts';
+import { httpHandler, json, parseWith, readBody, requirePrincipal } from '../lib/http.ts';
+import { logger } from '../lib/logger.ts';
+
+/** POST /tickets: an operator files a ticket (受理); its lifecycle starts at once. */
+export const handler = httpHandler(async (event) => {
+  const principal = requirePrincipal(event);
+  requireRole(principal, ['operator', 'dispatcher']);
+  const intake = parseWith(intakeSchema, readBody(event));
+  const ticket = await fileTicket(ticketDeps(), intake, actorOf(principal));
+  logger.info('ticket filed', { ticketId: ticket.id, topic: ticket.topic });
+  return json(201, { id: ticket.id, status: ticket.status, createdAt: ticket.createdAt }, {
+    location: `/tickets/${ticket.id}`,
+  });
+});

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { SESClient } from '@aws-sdk/client-ses';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoCatalogueStore } from '#adapters/dynamodb/catalogue-store';
+import { documentClient, tableName } from '#adapters/dynamodb/client';
+import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
+import { SesMailer } from '#adapters/ses-mailer';
+import { StepFunctionsWorkflow } from '#adapters/sfn-workflow';
+import { WorkingCalendar } from '#core/calendar';
+import { now } from '#core/clock';
+import { parseLifecycleConfig } from '#core/config';
+import type { TicketDeps } from '#core/tickets';
+import calendarData from '#data/calendar/cn-holidays.json' with { type: 'json' };
+import { logger } from './logger.ts';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+/** Reply links must be unguessable: 192 random bits, URL-safe. */
+export function newReplyId(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+let deps: TicketDeps | undefined;
+
+/**
+ * The domain's collaborators, built once per container from the environment. The same code runs
+ * in AWS and locally: only the AWS_ENDPOINT_URL_* variables differ.
+ */
+export function ticketDeps(): TicketDeps {
+  if (deps) return deps;
+  const table = tableName();
+  const calendar = new WorkingCalendar(calendarData, {
+    onWarning: (warning) => logger.warn('calendar data missing or provisional', { ...warning }),
+  });
+  const publicBaseUrl = required('PUBLIC_BASE_URL').replace(/\/$/, '');
+  deps = {
+    store: new DynamoTicketStore(documentClient, table),
+    catalogue: new DynamoCatalogueStore(documentClient, table),
+    mailer: new SesMailer(new SESClient({}), required('MAIL_FROM'), process.env.SES_CONFIGURATION_SET),
+    workflow: new StepFunctionsWorkflow(new SFNClient({}), process.env.LIFECYCLE_STATE_MACHINE_ARN),
+    config: parseLifecycleConfig(JSON.parse(process.env.LIFECYCLE_CONFIG || '{}')),
+    addDuration: calendar.addDuration,
+    now,
+    replyUrl: (replyId) => `${publicBaseUrl}/replies/${replyId}`,
+    newReplyId,
+  };
+  return deps;
+}

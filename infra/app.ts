@@ -1,0 +1,31 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { HotlineStack } from './stack.ts';
+
+function context(app: App, key: string): string {
+  return String(app.node.tryGetContext(key) ?? '');
+}
+
+/**
+ * Builds the app. `bundle: false` skips esbuild (the local stack and the tests only need the
+ * template); `cdk synth` and `cdk deploy` bundle every function.
+ */
+export function buildApp(options: { bundle?: boolean; nag?: boolean; outdir?: string } = {}) {
+  const app = new App({
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+    context: options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {},
+  });
+  const stack = new HotlineStack(app, 'Hotline12345', {
+    mailFrom: context(app, 'hotline:sesFromAddress') || 'no-reply@12345.example.gov.cn',
+    sesConfigurationSet: context(app, 'hotline:sesConfigurationSet') || undefined,
+    jwtIssuer: context(app, 'hotline:jwtIssuer') || 'https://id.example.gov.cn',
+    jwtAudience: (context(app, 'hotline:jwtAudience') || 'hotline-12345').split(','),
+    publicBaseUrl: context(app, 'hotline:publicBaseUrl') || undefined,
+  });
+  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { app, stack };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  buildApp().app.synth();
+}

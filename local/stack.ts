@@ -1,0 +1,199 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { putCatalogue } from '#adapters/dynamodb/catalogue-store';
+import { INDEXES, OPEN_SHARDS } from '#adapters/dynamodb/keys';
+import { ensureTable } from '#adapters/dynamodb/schema';
+import { STAFF_ROLES, type StaffRole } from '#core/access';
+import { catalogueSchema } from '#core/catalogue';
+import { useClock } from '#core/clock';
+import type { FunctionKey } from '#functions/registry';
+import sampleCounty from '#data/sample-county.json' with { type: 'json' };
+import { VirtualClock } from './clock.ts';
+import { mintDevToken, newDevSecret } from './dev-tokens.ts';
+import { startDynamoDbLocal } from './dynamodb.ts';
+import { invokeFunction } from './functions.ts';
+import { type ExtraRoute, startGateway } from './gateway.ts';
+import { freePort } from './ports.ts';
+import { startLocalS3 } from './s3.ts';
+import { startLocalSes } from './ses.ts';
+import { startLocalStepFunctions } from './stepfunctions/server.ts';
+import { LOCAL_REGION, synthesizeLocal } from './synth.ts';
+
+export interface LocalStackOptions {
+  /** Keep data here across restarts; omit for everything in memory (tests). */
+  dataDir?: string;
+  /** 0 or omitted: free ports. */
+  ports?: Partial<Record<'api' | 'dynamodb' | 'sfn' | 'ses' | 's3', number>>;
+  /** How much faster than the wall clock the virtual clock runs (1 = real time). */
+  speed?: number;
+  start?: Date;
+  /** Units that get a printed development token of their own. */
+  tokenUnits?: string[];
+}
+
+export interface LocalStack {
+  urls: { api: string; outbox: string; dynamodb: string; sfn: string; ses: string; s3: string };
+  dataDir: string | undefined;
+  clock: VirtualClock;
+  tokens: Record<Exclude<StaffRole, 'unit'>, string> & { units: Record<string, string> };
+  tokenFor(role: StaffRole, unitId?: string): string;
+  sfn: Awaited<ReturnType<typeof startLocalStepFunctions>>;
+  ses: Awaited<ReturnType<typeof startLocalSes>>;
+  lifecycleArn: string;
+  resumedTickets: number;
+  close(): Promise<void>;
+}
+
+export const LOCAL_TABLE = 'hotline-12345';
+export const LOCAL_BULLETIN_BUCKET = 'hotline-12345-bulletins';
+
+/**
+ * Starts the whole system on this machine: Amazon's DynamoDB Local, an S3-compatible server, the
+ * local SES and Step Functions endpoints, and the HTTP gateway; then seeds the sample county and
+ * resumes every open ticket. The handlers are the deployed ones; only AWS_ENDPOINT_URL_* differ.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+  try {
+    const dataDir = options.dataDir;
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const clock = new VirtualClock({ speed: options.speed ?? 1, ...(options.start ? { start: options.start } : {}) });
+    useClock(clock);
+    closers.push(async () => clock.stop());
+
+    const ports = options.ports ?? {};
+    const dynamodb = await startDynamoDbLocal({
+      portFlag: '--dynamodb-port',
+      ...(ports.dynamodb ? { port: ports.dynamodb } : {}),
+      ...(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {}),
+    });
+    closers.push(() => dynamodb.close());
+    const s3 = await startLocalS3({
+      ...(ports.s3 ? { port: ports.s3 } : {}),
+      ...(dataDir ? { directory: join(dataDir, 's3') } : {}),
+      buckets: [LOCAL_BULLETIN_BUCKET],
+      portFlag: '--s3-port',
+    });
+    closers.push(() => s3.close());
+    const ses = await startLocalSes({
+      ...(ports.ses ? { port: ports.ses } : {}),
+      ...(dataFileIn(dataDir, 'outbox.jsonl')),
+      now: () => clock.now(),
+      portFlag: '--ses-port',
+    });
+    closers.push(() => ses.close());
+
+    const apiPort = ports.api || (await freePort());
+    const assembly = synthesizeLocal(dataDir ? join(dataDir, 'cdk.out') : undefined);
+    const lifecycle = assembly.stateMachines.find((m) => m.logicalId === 'TicketLifecycle');
+    if (!lifecycle) throw new Error('the CDK app has no TicketLifecycle state machine');
+
+    Object.assign(process.env, {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_SES: ses.endpoint,
+      TABLE_NAME: LOCAL_TABLE,
+      MAIL_FROM: 'no-reply@12345.qingshan.example.gov.cn',
+      PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
+      LIFECYCLE_STATE_MACHINE_ARN: lifecycle.arn,
+    });
+
+    const sfn = await startLocalStepFunctions({
+      ...(ports.sfn ? { port: ports.sfn } : {}),
+      clock,
+      region: LOCAL_REGION,
+      stateMachines: assembly.stateMachines.map(({ name, arn, definition }) => ({ name, arn, definition })),
+      invokeLambda: (arn, payload) => {
+        const key = assembly.functionsByArn.get(arn);
+        if (!key) throw new Error(`no local function for ${arn}`);
+        return invokeFunction(key as FunctionKey, payload);
+      },
+    });
+    closers.push(() => sfn.close());
+    process.env.AWS_ENDPOINT_URL_SFN = sfn.url;
+
+    const raw = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: LOCAL_REGION });
+    const documents = DynamoDBDocumentClient.from(raw);
+    await ensureTable(raw, LOCAL_TABLE);
+    await putCatalogue(documents, LOCAL_TABLE, catalogueSchema.parse(sampleCounty));
+
+    const devSecret = newDevSecret();
+    const extraRoutes: ExtraRoute[] = [];
+    const gateway = await startGateway({ port: apiPort, devSecret, extraRoutes });
+    closers.push(() => gateway.close());
+
+    const resumedTickets = await resumeOpenTickets(documents);
+
+    const tokenFor = (role: StaffRole, unitId?: string) => mintDevToken(devSecret, role, unitId);
+    const staff = Object.fromEntries(
+      STAFF_ROLES.filter((r) => r !== 'unit').map((role) => [role, tokenFor(role)]),
+    ) as Record<Exclude<StaffRole, 'unit'>, string>;
+    const tokenUnits = options.tokenUnits ?? ['water-supply', 'chengguan-office'];
+    return {
+      urls: {
+        api: gateway.url,
+        outbox: ses.outboxUrl,
+        dynamodb: dynamodb.endpoint,
+        sfn: sfn.url,
+        ses: ses.endpoint,
+        s3: s3.endpoint,
+      },
+      dataDir,
+      clock,
+      tokens: { ...staff, units: Object.fromEntries(tokenUnits.map((u) => [u, tokenFor('unit', u)])) },
+      tokenFor,
+      sfn,
+      ses,
+      lifecycleArn: lifecycle.arn,
+      resumedTickets,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function dataFileIn(dataDir: string | undefined, name: string): { dataFile?: string } {
+  return dataDir ? { dataFile: join(dataDir, name) } : {};
+}
+
+/**
+ * The local Step Functions engine keeps executions in memory, so after a restart every open
+ * ticket gets a fresh execution, which resumes at the stage stored on the ticket. The open-ticket
+ * index is sharded and sparse: this reads open tickets only, never the whole table.
+ */
+async function resumeOpenTickets(documents: DynamoDBDocumentClient): Promise<number> {
+  let resumed = 0;
+  for (let shard = 0; shard < OPEN_SHARDS; shard++) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await documents.send(
+        new QueryCommand({
+          TableName: LOCAL_TABLE,
+          IndexName: INDEXES.openTickets.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': INDEXES.openTickets.partition },
+          ExpressionAttributeValues: { ':pk': `OPEN#${shard}` },
+          ProjectionExpression: 'id',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const { ticketDeps } = await import('#functions/lib/deps');
+        await ticketDeps().workflow.startLifecycle(String(item.id));
+        resumed++;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+  return resumed;
+}

@@ -1,0 +1,98 @@
+import aslValidator from 'asl-validator';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS, ROUTES } from '#functions/registry';
+import { buildApp } from '../../infra/app.ts';
+import { type LocalAssembly, synthesizeLocal } from '../../local/synth.ts';
+
+let template: Template;
+let assembly: LocalAssembly;
+
+beforeAll(() => {
+  const { app, stack } = buildApp({ bundle: false });
+  template = Template.fromJSON(app.synth().getStackByName(stack.stackName).template);
+  assembly = synthesizeLocal();
+});
+
+describe('the CDK app', () => {
+  it('keeps tickets in one encrypted, recoverable, retained table with sparse indexes', () => {
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [
+          { AttributeName: 'PK', KeyType: 'HASH' },
+          { AttributeName: 'SK', KeyType: 'RANGE' },
+        ],
+        SSESpecification: { SSEEnabled: true },
+        Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+        GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: 'GSI1' })]),
+      }),
+    });
+  });
+
+  it('deploys one Node 24 arm64 function per registry entry', () => {
+    const functions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Runtime: 'nodejs24.x', Architectures: ['arm64'] },
+    });
+    const keys = Object.values(functions).map((f) => f.Metadata?.['hotline:function']);
+    expect(keys.sort()).toEqual(Object.keys(FUNCTIONS).sort());
+  });
+
+  it('routes every API path to its function, staff routes behind the JWT authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'JWT' });
+    const routes = template.findResources('AWS::ApiGatewayV2::Route');
+    const byKey = new Map(Object.values(routes).map((r) => [r.Properties.RouteKey, r.Properties]));
+    for (const route of ROUTES) {
+      const deployed = byKey.get(`${route.method} ${route.path}`);
+      expect(deployed, `${route.method} ${route.path}`).toBeDefined();
+      expect(deployed.AuthorizationType).toBe(route.auth === 'staff' ? 'JWT' : 'NONE');
+    }
+  });
+
+  it('runs the ticket lifecycle as a retained Standard state machine with a stable id', () => {
+    template.hasResource('AWS::StepFunctions::StateMachine', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ StateMachineType: 'STANDARD' }),
+    });
+    expect(assembly.stateMachines.map((m) => m.logicalId)).toContain('TicketLifecycle');
+  });
+
+  it('keeps bulletins in an encrypted, private, retained bucket', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicAcls: true, RestrictPublicBuckets: true }),
+      }),
+    });
+  });
+});
+
+describe('the synthesized state machines', () => {
+  it('are valid Amazon States Language', () => {
+    expect(assembly.stateMachines.length).toBeGreaterThan(0);
+    for (const machine of assembly.stateMachines) {
+      const { isValid, errorsText } = aslValidator(machine.definition);
+      expect(isValid, `${machine.name}: ${errorsText('\n')}`).toBe(true);
+    }
+  });
+
+  it('wait for units with a callback task whose timeout comes from the ticket, never a Wait loop', () => {
+    const lifecycle = assembly.stateMachines.find((m) => m.logicalId === 'TicketLifecycle')!;
+    const states = lifecycle.definition.States as Record<string, Record<string, unknown>>;
+    expect(Object.values(states).some((s) => s.Type === 'Wait')).toBe(false);
+    expect(states.AwaitUnit).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      TimeoutSecondsPath: '$.step.timeoutSeconds',
+      Catch: [expect.objectContaining({ ErrorEquals: ['States.Timeout'], Next: 'NextStep' })],
+    });
+  });
+
+  it('point every Lambda reference at a registered local function', () => {
+    const json = JSON.stringify(assembly.stateMachines.map((m) => m.definition));
+    const arns = json.match(/arn:aws:lambda:[^"]+/g) ?? [];
+    expect(arns.length).toBeGreaterThan(0);
+    for (const arn of arns) expect(assembly.functionsByArn.has(arn), arn).toBe(true);
+  });
+});
