@@ -15,7 +15,10 @@ export interface Principal {
 export function requireRole(principal: Principal, allowed: readonly StaffRole[]): void {
   if (!allowed.includes(principal.role)) {
     throw new ForbiddenError(`the ${principal.role} role may not do this`, [
-      { field: 'authorization', problem: `role ${principal.role} is not one of ${allowed.join(', ')}` },
+      {
+        field: 'authorization',
+        problem: `role ${principal.role} is not one of ${allowed.join(', ')}`,
+      },
     ]);
   }
 }

@@ -18,7 +18,13 @@ export const SYSTEM: Actor = { kind: 'system', id: 'workflow' };
 function change(
   before: Ticket,
   patch: Partial<Ticket>,
-  line: { at: Date; actor: Actor; event: string; reason: string; details?: Record<string, unknown> },
+  line: {
+    at: Date;
+    actor: Actor;
+    event: string;
+    reason: string;
+    details?: Record<string, unknown>;
+  },
 ): Transition {
   const at = line.at.toISOString();
   const ticket: Ticket = { ...before, ...patch, updatedAt: at, version: before.version + 1 };
@@ -46,7 +52,12 @@ function expectStatus(ticket: Ticket, allowed: TicketStatus[], action: string): 
   }
 }
 
-export function openTicket(input: { id: string; intake: Intake; actor: Actor; at: Date }): Transition {
+export function openTicket(input: {
+  id: string;
+  intake: Intake;
+  actor: Actor;
+  at: Date;
+}): Transition {
   const at = input.at.toISOString();
   const ticket: Ticket = {
     ...input.intake,
@@ -236,7 +247,10 @@ export function nextStep(ticket: Ticket, now: Date): Step {
       const seconds = due
         ? Math.ceil((due.getTime() - now.getTime()) / 1000)
         : LONGEST_WAIT_SECONDS;
-      return { kind: 'await_unit', timeoutSeconds: Math.min(Math.max(seconds, 1), LONGEST_WAIT_SECONDS) };
+      return {
+        kind: 'await_unit',
+        timeoutSeconds: Math.min(Math.max(seconds, 1), LONGEST_WAIT_SECONDS),
+      };
     }
     case 'replied':
       return { kind: 'close' };

@@ -10,7 +10,9 @@ export const CATEGORIES = {
 } as const;
 export type Category = keyof typeof CATEGORIES;
 const categoryIds = Object.keys(CATEGORIES) as [Category, ...Category[]];
-const categoryByLabel = new Map<unknown, string>(Object.entries(CATEGORIES).map(([id, l]) => [l.zh, id]));
+const categoryByLabel = new Map<unknown, string>(
+  Object.entries(CATEGORIES).map(([id, l]) => [l.zh, id]),
+);
 
 export const CHANNELS = ['phone', 'web', 'app', 'wechat', 'sms', 'email'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -31,9 +33,7 @@ export const STATUSES = [
 export type TicketStatus = (typeof STATUSES)[number];
 
 export const TICKET_ID_PATTERN = /^\d{8}-\d{6}$/;
-export const ticketIdSchema = z
-  .string()
-  .regex(TICKET_ID_PATTERN, 'must look like 20261121-000123');
+export const ticketIdSchema = z.string().regex(TICKET_ID_PATTERN, 'must look like 20261121-000123');
 
 const trimmed = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
 const idString = z

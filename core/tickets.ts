@@ -1,7 +1,7 @@
 import { assertCanView, type Principal, redactFor } from './access.ts';
 import { routeByCatalogue } from './catalogue.ts';
 import type { LifecycleConfig } from './config.ts';
-import { ConflictError, fieldError, ForbiddenError, GoneError, NotFoundError } from './errors.ts';
+import { ConflictError, ForbiddenError, fieldError, GoneError, NotFoundError } from './errors.ts';
 import {
   type AddDuration,
   closeTicket,
@@ -41,7 +41,8 @@ export function shanghaiDay(at: Date): string {
 
 async function requireTicket(deps: TicketDeps, id: string): Promise<Ticket> {
   const ticket = await deps.store.get(id);
-  if (!ticket) throw new NotFoundError(`no ticket ${id}`, [{ field: 'id', problem: 'no such ticket' }]);
+  if (!ticket)
+    throw new NotFoundError(`no ticket ${id}`, [{ field: 'id', problem: 'no such ticket' }]);
   return ticket;
 }
 
@@ -72,11 +73,14 @@ export async function fileTicket(deps: TicketDeps, intake: Intake, actor: Actor)
     intake.place.township ? deps.catalogue.getArea(intake.place.township) : undefined,
   ]);
   if (!topic) throw fieldError('topic', `unknown topic "${intake.topic}"`);
-  if (!district || district.kind !== 'county') {
+  if (district?.kind !== 'county') {
     throw fieldError('place.district', `unknown district "${intake.place.district}"`);
   }
   if (intake.place.township && (!township || township.parent !== district.id)) {
-    throw fieldError('place.township', `unknown township "${intake.place.township}" in ${district.id}`);
+    throw fieldError(
+      'place.township',
+      `unknown township "${intake.place.township}" in ${district.id}`,
+    );
   }
   const at = deps.now();
   const id = await deps.store.nextTicketId(shanghaiDay(at));
@@ -92,7 +96,8 @@ export async function viewTicket(
   principal: Principal,
 ): Promise<Omit<TicketDetail, 'wait'>> {
   const detail = await deps.store.getDetail(id);
-  if (!detail) throw new NotFoundError(`no ticket ${id}`, [{ field: 'id', problem: 'no such ticket' }]);
+  if (!detail)
+    throw new NotFoundError(`no ticket ${id}`, [{ field: 'id', problem: 'no such ticket' }]);
   assertCanView(principal, detail.ticket);
   return { ticket: redactFor(principal, detail.ticket), history: detail.history };
 }
@@ -144,7 +149,11 @@ async function requireUnit(deps: TicketDeps, unitId: string | undefined) {
  * Opens the wait for the lead unit's reply: a fresh reply id replaces any earlier one (so an old
  * link stops working), the task token is kept server-side, and the unit is mailed the link.
  */
-export async function awaitUnitReply(deps: TicketDeps, id: string, taskToken: string): Promise<void> {
+export async function awaitUnitReply(
+  deps: TicketDeps,
+  id: string,
+  taskToken: string,
+): Promise<void> {
   const detail = await deps.store.getDetail(id);
   if (!detail) throw new Error(`ticket ${id} vanished while its workflow ran`);
   const { ticket, wait } = detail;
@@ -157,8 +166,7 @@ export async function awaitUnitReply(deps: TicketDeps, id: string, taskToken: st
   const event = latestChase(ticket);
   // A resumed execution (after a restart or a deploy) keeps the link the unit already has; only a
   // dispatch or a new chase event sends mail with a fresh link.
-  const unchanged =
-    wait && wait.unitId === unit.id && (!event || event.at <= wait.issuedAt);
+  const unchanged = wait && wait.unitId === unit.id && (!event || event.at <= wait.issuedAt);
   const replyId = unchanged ? wait.replyId : deps.newReplyId();
   await deps.store.openWait({
     ticketId: id,
@@ -208,10 +216,20 @@ export async function viewByReplyLink(
   replyId: string,
 ): Promise<{ ticket: Ticket; open: boolean }> {
   const link = await deps.store.getReplyLink(replyId);
-  if (!link) throw new NotFoundError('no such reply link', [{ field: 'replyId', problem: 'no such reply link' }]);
+  if (!link)
+    throw new NotFoundError('no such reply link', [
+      { field: 'replyId', problem: 'no such reply link' },
+    ]);
   const detail = await deps.store.getDetail(link.ticketId);
-  if (!detail) throw new NotFoundError('no such reply link', [{ field: 'replyId', problem: 'no such reply link' }]);
-  const unitView: Principal = { subject: `reply-link:${link.unitId}`, role: 'unit', unitId: link.unitId };
+  if (!detail)
+    throw new NotFoundError('no such reply link', [
+      { field: 'replyId', problem: 'no such reply link' },
+    ]);
+  const unitView: Principal = {
+    subject: `reply-link:${link.unitId}`,
+    role: 'unit',
+    unitId: link.unitId,
+  };
   return {
     ticket: redactFor(unitView, detail.ticket),
     open: link.status === 'open' && detail.wait?.replyId === replyId,
@@ -229,7 +247,10 @@ export async function replyByLink(
   principal: Principal | undefined,
 ): Promise<Ticket> {
   const link = await deps.store.getReplyLink(replyId);
-  if (!link) throw new NotFoundError('no such reply link', [{ field: 'replyId', problem: 'no such reply link' }]);
+  if (!link)
+    throw new NotFoundError('no such reply link', [
+      { field: 'replyId', problem: 'no such reply link' },
+    ]);
   if (link.status !== 'open') {
     throw new GoneError('this reply link has already been used', [
       { field: 'replyId', problem: 'already used' },
@@ -254,7 +275,8 @@ export async function replyAsUnit(
   principal: Principal,
 ): Promise<Ticket> {
   const detail = await deps.store.getDetail(ticketId);
-  if (!detail) throw new NotFoundError(`no ticket ${ticketId}`, [{ field: 'id', problem: 'no such ticket' }]);
+  if (!detail)
+    throw new NotFoundError(`no ticket ${ticketId}`, [{ field: 'id', problem: 'no such ticket' }]);
   if (principal.role !== 'unit' || detail.ticket.leadUnit !== principal.unitId) {
     throw new ForbiddenError('only the lead unit may reply to this ticket', [
       { field: 'id', problem: 'ticket is not led by your unit' },
@@ -286,7 +308,12 @@ async function submitReply(
         { field: 'replyId', problem: 'superseded or already answered' },
       ]);
     }
-    const transition = recordReply(ticket, { reply, unitId: detail.wait.unitId, actor, at: deps.now() });
+    const transition = recordReply(ticket, {
+      reply,
+      unitId: detail.wait.unitId,
+      actor,
+      at: deps.now(),
+    });
     await deps.store.save(transition, { consumeWait: { replyId } });
     return { transition, taskToken: detail.wait.taskToken };
   });

@@ -1,10 +1,25 @@
-import { Arn, ArnFormat, CfnOutput, type CfnResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  Arn,
+  ArnFormat,
+  CfnOutput,
+  type CfnResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import { CorsHttpMethod, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type CfnFunction, LoggingFormat, Runtime, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  type CfnFunction,
+  type Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
@@ -69,17 +84,29 @@ export class HotlineStack extends Stack {
     // (state machine → functions → their policies → state machine).
     const lifecycleName = `${this.stackName}-ticket-lifecycle`;
     const lifecycleArn = Arn.format(
-      { service: 'states', resource: 'stateMachine', resourceName: lifecycleName, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+      {
+        service: 'states',
+        resource: 'stateMachine',
+        resourceName: lifecycleName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
       this,
     );
 
     const sesIdentityArn = Arn.format(
-      { service: 'ses', resource: 'identity', resourceName: props.mailFrom.split('@')[1] ?? props.mailFrom },
+      {
+        service: 'ses',
+        resource: 'identity',
+        resourceName: props.mailFrom.split('@')[1] ?? props.mailFrom,
+      },
       this,
     );
 
     const functions = {} as Record<FunctionKey, LambdaFunction>;
-    for (const [key, spec] of Object.entries(FUNCTIONS) as [FunctionKey, (typeof FUNCTIONS)[FunctionKey]][]) {
+    for (const [key, spec] of Object.entries(FUNCTIONS) as [
+      FunctionKey,
+      (typeof FUNCTIONS)[FunctionKey],
+    ][]) {
       const logGroup = new LogGroup(this, `${key}-logs`, { retention: RetentionDays.SIX_MONTHS });
       const fn = new NodejsFunction(this, key, {
         entry: spec.entry,
@@ -94,7 +121,9 @@ export class HotlineStack extends Stack {
           MAIL_FROM: props.mailFrom,
           PUBLIC_BASE_URL: props.publicBaseUrl ?? 'https://12345.example.gov.cn',
           POWERTOOLS_SERVICE_NAME: 'hotline-12345',
-          ...(props.sesConfigurationSet ? { SES_CONFIGURATION_SET: props.sesConfigurationSet } : {}),
+          ...(props.sesConfigurationSet
+            ? { SES_CONFIGURATION_SET: props.sesConfigurationSet }
+            : {}),
           ...(spec.starts ? { LIFECYCLE_STATE_MACHINE_ARN: lifecycleArn } : {}),
         },
         bundling: {
@@ -111,13 +140,20 @@ export class HotlineStack extends Stack {
       (fn.node.defaultChild as CfnFunction).addMetadata(FUNCTION_KEY_METADATA, key);
       table.grantReadWriteData(fn);
       fn.addToRolePolicy(
-        new PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [lifecycleArn] }),
+        new PolicyStatement({
+          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+          resources: [lifecycleArn],
+        }),
       );
       if (spec.starts) {
-        fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [lifecycleArn] }));
+        fn.addToRolePolicy(
+          new PolicyStatement({ actions: ['states:StartExecution'], resources: [lifecycleArn] }),
+        );
       }
       if (spec.mails) {
-        fn.addToRolePolicy(new PolicyStatement({ actions: ['ses:SendEmail'], resources: [sesIdentityArn] }));
+        fn.addToRolePolicy(
+          new PolicyStatement({ actions: ['ses:SendEmail'], resources: [sesIdentityArn] }),
+        );
       }
       functions[key] = fn;
     }
@@ -136,7 +172,9 @@ export class HotlineStack extends Stack {
       ),
       tracingEnabled: true,
       logs: {
-        destination: new LogGroup(this, 'TicketLifecycleLogs', { retention: RetentionDays.SIX_MONTHS }),
+        destination: new LogGroup(this, 'TicketLifecycleLogs', {
+          retention: RetentionDays.SIX_MONTHS,
+        }),
         level: LogLevel.ERROR,
         // Execution data is ticket ids only, but keep it out of logs all the same.
         includeExecutionData: false,
@@ -158,7 +196,10 @@ export class HotlineStack extends Stack {
       api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
-        integration: new HttpLambdaIntegration(`${route.function}-integration`, functions[route.function]),
+        integration: new HttpLambdaIntegration(
+          `${route.function}-integration`,
+          functions[route.function],
+        ),
         ...(route.auth === 'staff' ? { authorizer } : {}),
       });
     }

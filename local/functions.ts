@@ -11,7 +11,9 @@ function load(key: FunctionKey): Promise<Handler> {
   let handler = loaded.get(key);
   if (!handler) {
     // The same module the CDK app bundles for Lambda, imported as it is.
-    handler = import(`../${FUNCTIONS[key].entry}`).then((m: { handler: Handler }) => m.handler);
+    handler = import(/* @vite-ignore */ `../${FUNCTIONS[key].entry}`).then(
+      (m: { handler: Handler }) => m.handler,
+    );
     loaded.set(key, handler);
   }
   return handler;

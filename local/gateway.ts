@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+} from 'aws-lambda';
 import { ROUTES, type Route } from '#functions/registry';
 import { verifyDevToken } from './dev-tokens.ts';
 import { invokeFunction } from './functions.ts';
@@ -99,7 +102,9 @@ export async function startGateway(options: {
         headers,
         ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
         pathParameters,
-        ...(body.length > 0 ? { body: body.toString('utf8'), isBase64Encoded: false } : { isBase64Encoded: false }),
+        ...(body.length > 0
+          ? { body: body.toString('utf8'), isBase64Encoded: false }
+          : { isBase64Encoded: false }),
         requestContext: {
           accountId: '000000000000',
           apiId: 'local',
@@ -117,10 +122,17 @@ export async function startGateway(options: {
           stage: '$default',
           time: new Date().toISOString(),
           timeEpoch: Date.now(),
-          ...(claims ? { authorizer: { principalId: '', integrationLatency: 0, jwt: { claims, scopes: [] } } } : {}),
+          ...(claims
+            ? {
+                authorizer: { principalId: '', integrationLatency: 0, jwt: { claims, scopes: [] } },
+              }
+            : {}),
         },
       } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
-      const result = (await invokeFunction(route.function, event)) as APIGatewayProxyStructuredResultV2;
+      const result = (await invokeFunction(
+        route.function,
+        event,
+      )) as APIGatewayProxyStructuredResultV2;
       res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       res.end(result.body ?? '');
     } catch {

@@ -8,8 +8,8 @@ import { ensureTable } from '#adapters/dynamodb/schema';
 import { STAFF_ROLES, type StaffRole } from '#core/access';
 import { catalogueSchema } from '#core/catalogue';
 import { useClock } from '#core/clock';
-import type { FunctionKey } from '#functions/registry';
 import sampleCounty from '#data/sample-county.json' with { type: 'json' };
+import type { FunctionKey } from '#functions/registry';
 import { VirtualClock } from './clock.ts';
 import { mintDevToken, newDevSecret } from './dev-tokens.ts';
 import { startDynamoDbLocal } from './dynamodb.ts';
@@ -31,6 +31,9 @@ export interface LocalStackOptions {
   start?: Date;
   /** Units that get a printed development token of their own. */
   tokenUnits?: string[];
+  /** Use this DynamoDB (the test run's shared DynamoDB Local) instead of starting one. */
+  dynamodbEndpoint?: string;
+  tableName?: string;
 }
 
 export interface LocalStack {
@@ -62,17 +65,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const dataDir = options.dataDir;
     if (dataDir) mkdirSync(dataDir, { recursive: true });
-    const clock = new VirtualClock({ speed: options.speed ?? 1, ...(options.start ? { start: options.start } : {}) });
+    const clock = new VirtualClock({
+      speed: options.speed ?? 1,
+      ...(options.start ? { start: options.start } : {}),
+    });
     useClock(clock);
     closers.push(async () => clock.stop());
 
     const ports = options.ports ?? {};
-    const dynamodb = await startDynamoDbLocal({
-      portFlag: '--dynamodb-port',
-      ...(ports.dynamodb ? { port: ports.dynamodb } : {}),
-      ...(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {}),
-    });
+    const dynamodb = options.dynamodbEndpoint
+      ? { endpoint: options.dynamodbEndpoint, close: async () => undefined }
+      : await startDynamoDbLocal({
+          portFlag: '--dynamodb-port',
+          ...(ports.dynamodb ? { port: ports.dynamodb } : {}),
+          ...(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {}),
+        });
     closers.push(() => dynamodb.close());
+    const table = options.tableName ?? LOCAL_TABLE;
     const s3 = await startLocalS3({
       ...(ports.s3 ? { port: ports.s3 } : {}),
       ...(dataDir ? { directory: join(dataDir, 's3') } : {}),
@@ -82,7 +91,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closers.push(() => s3.close());
     const ses = await startLocalSes({
       ...(ports.ses ? { port: ports.ses } : {}),
-      ...(dataFileIn(dataDir, 'outbox.jsonl')),
+      ...dataFileIn(dataDir, 'outbox.jsonl'),
       now: () => clock.now(),
       portFlag: '--ses-port',
     });
@@ -100,7 +109,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SES: ses.endpoint,
-      TABLE_NAME: LOCAL_TABLE,
+      TABLE_NAME: table,
       MAIL_FROM: 'no-reply@12345.qingshan.example.gov.cn',
       PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
       LIFECYCLE_STATE_MACHINE_ARN: lifecycle.arn,
@@ -110,7 +119,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(ports.sfn ? { port: ports.sfn } : {}),
       clock,
       region: LOCAL_REGION,
-      stateMachines: assembly.stateMachines.map(({ name, arn, definition }) => ({ name, arn, definition })),
+      stateMachines: assembly.stateMachines.map(({ name, arn, definition }) => ({
+        name,
+        arn,
+        definition,
+      })),
       invokeLambda: (arn, payload) => {
         const key = assembly.functionsByArn.get(arn);
         if (!key) throw new Error(`no local function for ${arn}`);
@@ -122,15 +135,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const raw = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: LOCAL_REGION });
     const documents = DynamoDBDocumentClient.from(raw);
-    await ensureTable(raw, LOCAL_TABLE);
-    await putCatalogue(documents, LOCAL_TABLE, catalogueSchema.parse(sampleCounty));
+    await ensureTable(raw, table);
+    await putCatalogue(documents, table, catalogueSchema.parse(sampleCounty));
 
     const devSecret = newDevSecret();
     const extraRoutes: ExtraRoute[] = [];
     const gateway = await startGateway({ port: apiPort, devSecret, extraRoutes });
     closers.push(() => gateway.close());
 
-    const resumedTickets = await resumeOpenTickets(documents);
+    const resumedTickets = await resumeOpenTickets(documents, table);
 
     const tokenFor = (role: StaffRole, unitId?: string) => mintDevToken(devSecret, role, unitId);
     const staff = Object.fromEntries(
@@ -148,7 +161,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       dataDir,
       clock,
-      tokens: { ...staff, units: Object.fromEntries(tokenUnits.map((u) => [u, tokenFor('unit', u)])) },
+      tokens: {
+        ...staff,
+        units: Object.fromEntries(tokenUnits.map((u) => [u, tokenFor('unit', u)])),
+      },
       tokenFor,
       sfn,
       ses,
@@ -171,14 +187,17 @@ function dataFileIn(dataDir: string | undefined, name: string): { dataFile?: str
  * ticket gets a fresh execution, which resumes at the stage stored on the ticket. The open-ticket
  * index is sharded and sparse: this reads open tickets only, never the whole table.
  */
-async function resumeOpenTickets(documents: DynamoDBDocumentClient): Promise<number> {
+async function resumeOpenTickets(
+  documents: DynamoDBDocumentClient,
+  table: string,
+): Promise<number> {
   let resumed = 0;
   for (let shard = 0; shard < OPEN_SHARDS; shard++) {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await documents.send(
         new QueryCommand({
-          TableName: LOCAL_TABLE,
+          TableName: table,
           IndexName: INDEXES.openTickets.name,
           KeyConditionExpression: '#pk = :pk',
           ExpressionAttributeNames: { '#pk': INDEXES.openTickets.partition },

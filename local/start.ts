@@ -13,7 +13,8 @@ const USAGE = `npm start -- [options]
 function port(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new PrerequisiteError(`${name} must be a port number, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new PrerequisiteError(`${name} must be a port number, got "${value}"`);
   return n;
 }
 
@@ -36,7 +37,8 @@ async function main(): Promise<void> {
     return;
   }
   const speed = Number(values.speed);
-  if (!(speed > 0)) throw new PrerequisiteError(`--speed must be a positive number, got "${values.speed}"`);
+  if (!(speed > 0))
+    throw new PrerequisiteError(`--speed must be a positive number, got "${values.speed}"`);
   console.log('Starting the 12345 hotline locally… 正在启动本地 12345 热线系统…');
   const stack = await startLocalStack({
     ...(values['in-memory'] ? {} : { dataDir: resolve(values['data-dir']) }),
@@ -65,7 +67,9 @@ async function main(): Promise<void> {
     ...Object.entries(stack.tokens)
       .filter(([role]) => role !== 'units')
       .map(([role, token]) => `    ${role.padEnd(22)} ${token}`),
-    ...Object.entries(stack.tokens.units).map(([unit, token]) => `    unit ${unit.padEnd(17)} ${token}`),
+    ...Object.entries(stack.tokens.units).map(
+      ([unit, token]) => `    unit ${unit.padEnd(17)} ${token}`,
+    ),
     '',
     '  Ctrl-C stops everything. 按 Ctrl-C 停止。',
   ];

@@ -1,6 +1,6 @@
-import { FUNCTION_KEY_METADATA } from '../infra/stack.ts';
-import { buildApp } from '../infra/app.ts';
 import type { FunctionKey } from '#functions/registry';
+import { buildApp } from '../infra/app.ts';
+import { FUNCTION_KEY_METADATA } from '../infra/stack.ts';
 
 export const LOCAL_REGION = 'cn-north-1';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -36,7 +36,8 @@ export function localFunctionArn(key: string): string {
  */
 export function synthesizeLocal(outdir?: string): LocalAssembly {
   const { app, stack } = buildApp({ bundle: false, ...(outdir ? { outdir } : {}) });
-  const template = app.synth().getStackByName(stack.stackName).template as LocalAssembly['template'];
+  const template = app.synth().getStackByName(stack.stackName)
+    .template as LocalAssembly['template'];
   const functionKeys = new Map<string, FunctionKey>();
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     const key = resource.Metadata?.[FUNCTION_KEY_METADATA];

@@ -4,12 +4,12 @@ import {
   Choice,
   Condition,
   Fail,
+  type IChainable,
   IntegrationPattern,
   JsonPath,
   Succeed,
   TaskInput,
   Timeout,
-  type IChainable,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
@@ -46,7 +46,6 @@ export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): ICha
     lambdaFunction: fns.nextStep,
     payload: ticketOnly,
     payloadResponseOnly: true,
-    resultPath: '$',
     comment: 'Read the ticket and decide the next step',
   });
   nextStep.addRetry({
@@ -57,7 +56,11 @@ export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): ICha
   });
 
   const route = step('Route', fns.route, '派单: choose the lead unit from the dispatch catalogue');
-  const chase = step('Chase', fns.chase, '催办 / 督办 / 通报: record the deadline event that is due');
+  const chase = step(
+    'Chase',
+    fns.chase,
+    '催办 / 督办 / 通报: record the deadline event that is due',
+  );
   const close = step('Close', fns.close, '办结: close the replied ticket');
   const awaitUnit = new LambdaInvoke(scope, 'AwaitUnit', {
     lambdaFunction: fns.awaitUnit,
@@ -79,7 +82,10 @@ export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): ICha
   route.addCatch(needsDispatcher, { errors: ['ManualDispatchNeeded'] });
 
   const closed = new Succeed(scope, 'Closed');
-  const unknown = new Fail(scope, 'UnknownStep', { error: 'UnknownStep', cause: 'NextStep returned an unknown step' });
+  const unknown = new Fail(scope, 'UnknownStep', {
+    error: 'UnknownStep',
+    cause: 'NextStep returned an unknown step',
+  });
 
   const whichStep = new Choice(scope, 'WhichStep')
     .when(Condition.stringEquals('$.step.kind', 'route'), route.next(nextStep))

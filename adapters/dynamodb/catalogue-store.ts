@@ -1,5 +1,9 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Area, Catalogue, Topic, Unit } from '#core/catalogue';
 import type { CatalogueStore } from '#core/ports';
 import { keys } from './keys.ts';
@@ -83,7 +87,9 @@ export async function putCatalogue(
   for (let i = 0; i < items.length; i += 25) {
     let pending = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
     while (pending.length > 0) {
-      const result = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+      const result = await client.send(
+        new BatchWriteCommand({ RequestItems: { [table]: pending } }),
+      );
       pending = (result.UnprocessedItems?.[table] ?? []) as typeof pending;
     }
   }

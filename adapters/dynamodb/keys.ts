@@ -25,7 +25,10 @@ export const keys = {
   wait: (id: string) => ({ PK: `TICKET#${id}`, SK: 'WAIT' }),
   replyLink: (replyId: string) => ({ PK: `REPLY#${replyId}`, SK: 'REPLY' }),
   ticketCounter: (day: string) => ({ PK: 'COUNTER', SK: `TICKET#${day}` }),
-  catalogue: (kind: 'AREA' | 'UNIT' | 'TOPIC', id: string) => ({ PK: 'CATALOGUE', SK: `${kind}#${id}` }),
+  catalogue: (kind: 'AREA' | 'UNIT' | 'TOPIC', id: string) => ({
+    PK: 'CATALOGUE',
+    SK: `${kind}#${id}`,
+  }),
 } as const;
 
 export function openShard(ticketId: string): string {

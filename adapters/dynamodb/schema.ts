@@ -1,6 +1,6 @@
 import {
-  type CreateTableCommandInput,
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
@@ -13,11 +13,18 @@ export const TTL_ATTRIBUTE = 'expiresAt';
 /** The table as the local stack and the tests create it; infra/ declares the same for AWS. */
 export function createTableInput(tableName: string): CreateTableCommandInput {
   const indexes = Object.values(INDEXES);
-  const attributes = [TABLE_KEYS.partition, TABLE_KEYS.sort, ...indexes.flatMap((i) => [i.partition, i.sort])];
+  const attributes = [
+    TABLE_KEYS.partition,
+    TABLE_KEYS.sort,
+    ...indexes.flatMap((i) => [i.partition, i.sort]),
+  ];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: attributes.map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+    AttributeDefinitions: attributes.map((AttributeName) => ({
+      AttributeName,
+      AttributeType: 'S',
+    })),
     KeySchema: [
       { AttributeName: TABLE_KEYS.partition, KeyType: 'HASH' },
       { AttributeName: TABLE_KEYS.sort, KeyType: 'RANGE' },
@@ -34,7 +41,10 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
 }
 
 /** Creates the table unless it exists (a restarted local stack keeps its data). */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'exists'> {
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<'created' | 'exists'> {
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
     return 'exists';

@@ -22,8 +22,18 @@ const REPLY_LINK_RETENTION_SECONDS = 400 * 24 * 3600;
 
 function stripKeys<T>(item: Record<string, unknown> | undefined): T | undefined {
   if (!item) return undefined;
-  const { PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, [TTL_ATTRIBUTE]: _ttl, ...rest } =
-    item;
+  const {
+    PK,
+    SK,
+    GSI1PK,
+    GSI1SK,
+    GSI2PK,
+    GSI2SK,
+    GSI3PK,
+    GSI3SK,
+    [TTL_ATTRIBUTE]: _ttl,
+    ...rest
+  } = item;
   return rest as T;
 }
 
@@ -59,7 +69,8 @@ export class DynamoTicketStore implements TicketStore {
       }),
     );
     const seq = Number(result.Attributes?.seq);
-    if (!Number.isInteger(seq) || seq > 999_999) throw new Error(`ticket counter for ${day} is exhausted`);
+    if (!Number.isInteger(seq) || seq > 999_999)
+      throw new Error(`ticket counter for ${day} is exhausted`);
     return `${day}-${String(seq).padStart(6, '0')}`;
   }
 
@@ -87,7 +98,8 @@ export class DynamoTicketStore implements TicketStore {
         },
       },
     ];
-    if (options.consumeWait) items.push(...this.consumeWaitItems(ticket.id, options.consumeWait.replyId));
+    if (options.consumeWait)
+      items.push(...this.consumeWaitItems(ticket.id, options.consumeWait.replyId));
     if (options.openWait) items.push(...this.openWaitItems(options.openWait));
     await this.write(items);
   }

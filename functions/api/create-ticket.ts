@@ -12,7 +12,11 @@ export const handler = httpHandler(async (event) => {
   const intake = parseWith(intakeSchema, readBody(event));
   const ticket = await fileTicket(ticketDeps(), intake, actorOf(principal));
   logger.info('ticket filed', { ticketId: ticket.id, topic: ticket.topic });
-  return json(201, { id: ticket.id, status: ticket.status, createdAt: ticket.createdAt }, {
-    location: `/tickets/${ticket.id}`,
-  });
+  return json(
+    201,
+    { id: ticket.id, status: ticket.status, createdAt: ticket.createdAt },
+    {
+      location: `/tickets/${ticket.id}`,
+    },
+  );
 });

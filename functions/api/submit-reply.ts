@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { unitReplySchema } from '#core/ticket';
 import { replyByLink } from '#core/tickets';
 import { ticketDeps } from '../lib/deps.ts';
-import { html, httpHandler, json, parseWith, pathParameter, principalOf, readBody } from '../lib/http.ts';
+import {
+  html,
+  httpHandler,
+  json,
+  parseWith,
+  pathParameter,
+  principalOf,
+  readBody,
+} from '../lib/http.ts';
 import { replyAcceptedPage } from '../lib/reply-page.ts';
 
 export const replyIdSchema = z.string().regex(/^[A-Za-z0-9_-]{32}$/, 'is not a reply id');
@@ -16,6 +24,10 @@ export const handler = httpHandler(async (event) => {
   const body = readBody(event, { allowForm: true });
   const reply = parseWith(unitReplySchema, body);
   const ticket = await replyByLink(ticketDeps(), replyId, reply, principalOf(event));
-  const fromForm = (event.headers?.['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-  return fromForm ? html(200, replyAcceptedPage(ticket)) : json(200, { id: ticket.id, status: ticket.status });
+  const fromForm = (event.headers?.['content-type'] ?? '').startsWith(
+    'application/x-www-form-urlencoded',
+  );
+  return fromForm
+    ? html(200, replyAcceptedPage(ticket))
+    : json(200, { id: ticket.id, status: ticket.status });
 });

@@ -2,7 +2,14 @@ import { requireRole } from '#core/access';
 import { ticketIdSchema, unitReplySchema } from '#core/ticket';
 import { replyAsUnit } from '#core/tickets';
 import { ticketDeps } from '../lib/deps.ts';
-import { httpHandler, json, parseWith, pathParameter, readBody, requirePrincipal } from '../lib/http.ts';
+import {
+  httpHandler,
+  json,
+  parseWith,
+  pathParameter,
+  readBody,
+  requirePrincipal,
+} from '../lib/http.ts';
 
 /** POST /tickets/{id}/reply: a signed-in clerk of the lead unit answers through the API. */
 export const handler = httpHandler(async (event) => {

@@ -40,7 +40,11 @@ export function ticketDeps(): TicketDeps {
   deps = {
     store: new DynamoTicketStore(documentClient, table),
     catalogue: new DynamoCatalogueStore(documentClient, table),
-    mailer: new SesMailer(new SESClient({}), required('MAIL_FROM'), process.env.SES_CONFIGURATION_SET),
+    mailer: new SesMailer(
+      new SESClient({}),
+      required('MAIL_FROM'),
+      process.env.SES_CONFIGURATION_SET,
+    ),
     workflow: new StepFunctionsWorkflow(new SFNClient({}), process.env.LIFECYCLE_STATE_MACHINE_ARN),
     config: parseLifecycleConfig(JSON.parse(process.env.LIFECYCLE_CONFIG || '{}')),
     addDuration: calendar.addDuration,

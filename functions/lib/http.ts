@@ -22,7 +22,11 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 /** Requests larger than this are refused before parsing; a ticket is a few kilobytes. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResult {
   return {
     statusCode,
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
@@ -35,7 +39,8 @@ export function html(statusCode: number, body: string): HttpResult {
     statusCode,
     headers: {
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+      'content-security-policy':
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
       'referrer-policy': 'no-referrer',
     },
     body,
@@ -63,7 +68,9 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.inf
 
 function rawBody(event: HttpEvent): string {
   if (!event.body) return '';
-  const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const body = event.isBase64Encoded
+    ? Buffer.from(event.body, 'base64').toString('utf8')
+    : event.body;
   if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError(`the body is larger than ${MAX_BODY_BYTES} bytes`, [
       { field: '(body)', problem: `larger than ${MAX_BODY_BYTES} bytes` },
@@ -89,7 +96,9 @@ export function readBody(event: HttpEvent, options: { allowForm?: boolean } = {}
     ]);
   }
   if (body.trim() === '') {
-    throw new ValidationError('the body is empty', [{ field: '(body)', problem: 'must be a JSON object' }]);
+    throw new ValidationError('the body is empty', [
+      { field: '(body)', problem: 'must be a JSON object' },
+    ]);
   }
   try {
     return JSON.parse(body);
@@ -129,7 +138,8 @@ export function requirePrincipal(event: HttpEvent): Principal {
 
 export function pathParameter(event: HttpEvent, name: string): string {
   const value = event.pathParameters?.[name];
-  if (!value) throw new ValidationError(`${name} is missing`, [{ field: name, problem: 'is missing' }]);
+  if (!value)
+    throw new ValidationError(`${name} is missing`, [{ field: name, problem: 'is missing' }]);
   return value;
 }
 
@@ -148,10 +158,17 @@ export function httpHandler(handler: Handler) {
         return await handler(event, context);
       } catch (error) {
         if (error instanceof DomainError) {
-          logger.info('request refused', { status: error.status, code: error.code, fields: error.fields.map((f) => f.field) });
+          logger.info('request refused', {
+            status: error.status,
+            code: error.code,
+            fields: error.fields.map((f) => f.field),
+          });
           return json(error.status, errorBody(error));
         }
-        logger.error('request failed', { errorName: (error as Error)?.name, errorMessage: (error as Error)?.message });
+        logger.error('request failed', {
+          errorName: (error as Error)?.name,
+          errorMessage: (error as Error)?.message,
+        });
         return json(500, { error: { code: 'internal', message: 'internal error' } });
       }
     });

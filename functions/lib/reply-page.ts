@@ -27,7 +27,10 @@ export function replyPage(ticket: Ticket, replyId: string, open: boolean): strin
 <label for="basis">政策法规依据 <span class="en">Policy or law relied on</span></label><input type="text" id="basis" name="basis" maxlength="1000">
 <button type="submit">提交答复 <span class="en">Submit reply</span></button></form>`
     : '<p>此链接已使用或已失效。<span class="en">This link has been used or replaced.</span></p>';
-  return layout(`工单 ${ticket.id} 答复`, `<h1>12345 工单答复 <span class="en">Ticket reply</span></h1>${details}${form}`);
+  return layout(
+    `工单 ${ticket.id} 答复`,
+    `<h1>12345 工单答复 <span class="en">Ticket reply</span></h1>${details}${form}`,
+  );
 }
 
 export function replyAcceptedPage(ticket: Ticket): string {

@@ -28,20 +28,34 @@ const intake = intakeSchema.parse({
 
 beforeAll(async () => {
   const raw = new DynamoDBClient(localClientConfig());
-  documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  documents = DynamoDBDocumentClient.from(raw, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   await ensureTable(raw, table);
   store = new DynamoTicketStore(documents, table);
 });
 
 function wait(ticketId: string, replyId: string): Wait {
-  return { ticketId, kind: 'unit_reply', unitId: 'urban-management', replyId, taskToken: `token-${replyId}`, issuedAt: at.toISOString() };
+  return {
+    ticketId,
+    kind: 'unit_reply',
+    unitId: 'urban-management',
+    replyId,
+    taskToken: `token-${replyId}`,
+    issuedAt: at.toISOString(),
+  };
 }
 
 async function dispatchedTicket(id: string) {
   const opened = openTicket({ id, intake, actor: { kind: 'operator', id: 'op' }, at });
   await store.save(opened);
   const dispatched = dispatchTicket(opened.ticket, {
-    decision: { kind: 'unit', lead: 'urban-management', assist: [], rule: { area: '*', lead: 'urban-management', assist: [] } },
+    decision: {
+      kind: 'unit',
+      lead: 'urban-management',
+      assist: [],
+      rule: { area: '*', lead: 'urban-management', assist: [] },
+    },
     deadlines: { replyBy: '2026-12-01T16:00:00.000Z' },
     at,
   });
@@ -53,7 +67,9 @@ describe('the DynamoDB ticket store', () => {
   it('hands out unique, consecutive ticket numbers under concurrency', async () => {
     const ids = await Promise.all(Array.from({ length: 40 }, () => store.nextTicketId('20261121')));
     expect(new Set(ids).size).toBe(40);
-    expect(ids.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `20261121-${String(i + 1).padStart(6, '0')}`));
+    expect(ids.sort()).toEqual(
+      Array.from({ length: 40 }, (_, i) => `20261121-${String(i + 1).padStart(6, '0')}`),
+    );
   });
 
   it('stores a ticket with its history and refuses a stale write', async () => {
@@ -63,7 +79,12 @@ describe('the DynamoDB ticket store', () => {
     expect(detail?.history.map((h) => h.event)).toEqual(['received', 'dispatched']);
 
     const staleBase = { ...ticket, version: 1 };
-    const stale = recordReply(staleBase, { reply: { content: 'x', resolved: true }, unitId: 'urban-management', actor: { kind: 'system', id: 't' }, at });
+    const stale = recordReply(staleBase, {
+      reply: { content: 'x', resolved: true },
+      unitId: 'urban-management',
+      actor: { kind: 'system', id: 't' },
+      at,
+    });
     await expect(store.save(stale)).rejects.toBeInstanceOf(VersionConflictError);
     expect((await store.getDetail(ticket.id))?.history).toHaveLength(2);
   });
@@ -72,9 +93,16 @@ describe('the DynamoDB ticket store', () => {
     const ticket = await dispatchedTicket('20261121-100002');
     await store.openWait(wait(ticket.id, 'first-link'));
     await store.openWait(wait(ticket.id, 'second-link'));
-    const reply = recordReply(ticket, { reply: { content: '已修复', resolved: true }, unitId: 'urban-management', actor: { kind: 'unit', id: 'c' }, at });
+    const reply = recordReply(ticket, {
+      reply: { content: '已修复', resolved: true },
+      unitId: 'urban-management',
+      actor: { kind: 'unit', id: 'c' },
+      at,
+    });
 
-    await expect(store.save(reply, { consumeWait: { replyId: 'first-link' } })).rejects.toBeInstanceOf(GoneError);
+    await expect(
+      store.save(reply, { consumeWait: { replyId: 'first-link' } }),
+    ).rejects.toBeInstanceOf(GoneError);
     expect((await store.get(ticket.id))?.status).toBe('dispatched');
 
     await store.save(reply, { consumeWait: { replyId: 'second-link' } });

@@ -37,18 +37,41 @@ function intake(overrides: Record<string, unknown> = {}) {
 }
 
 function dispatched(at: Date, overrides: Record<string, unknown> = {}): Ticket {
-  const opened = openTicket({ id: '20261118-000001', intake: intake(overrides), actor: operator, at }).ticket;
+  const opened = openTicket({
+    id: '20261118-000001',
+    intake: intake(overrides),
+    actor: operator,
+    at,
+  }).ticket;
   const decision = routeByCatalogue(topic(opened.topic), opened.place, units);
   if (decision.kind !== 'unit') throw new Error('expected a unit');
-  return dispatchTicket(opened, { decision, deadlines: deadlinesFor(opened, config, calendar.addDuration, at), at })
-    .ticket;
+  return dispatchTicket(opened, {
+    decision,
+    deadlines: deadlinesFor(opened, config, calendar.addDuration, at),
+    at,
+  }).ticket;
 }
 
 describe('the sample county', () => {
   it('has at least 30 departments, 12 townships and a topic for every common matter', () => {
     expect(county.units.filter((u) => u.kind === 'department').length).toBeGreaterThanOrEqual(30);
     expect(county.units.filter((u) => u.kind === 'township').length).toBeGreaterThanOrEqual(12);
-    for (const id of ['water-supply', 'power', 'gas', 'heating', 'property-management', 'demolition', 'wages', 'market', 'traffic', 'environment', 'education', 'health', 'social-security', 'urban-management']) {
+    for (const id of [
+      'water-supply',
+      'power',
+      'gas',
+      'heating',
+      'property-management',
+      'demolition',
+      'wages',
+      'market',
+      'traffic',
+      'environment',
+      'education',
+      'health',
+      'social-security',
+      'urban-management',
+    ]) {
       expect(county.topics.map((t) => t.id)).toContain(id);
     }
   });
@@ -56,7 +79,8 @@ describe('the sample county', () => {
   it('names only units that exist in its dispatch rules', () => {
     for (const t of county.topics) {
       for (const rule of t.rules) {
-        if (rule.lead !== '@township') expect(units.has(rule.lead), `${t.id} → ${rule.lead}`).toBe(true);
+        if (rule.lead !== '@township')
+          expect(units.has(rule.lead), `${t.id} → ${rule.lead}`).toBe(true);
         for (const a of rule.assist) expect(units.has(a), `${t.id} assists ${a}`).toBe(true);
       }
     }
@@ -65,37 +89,71 @@ describe('the sample county', () => {
 
 describe('routing by the dispatch catalogue', () => {
   it('sends a department matter to its department with assisting units', () => {
-    const decision = routeByCatalogue(topic('water-supply'), { district: 'qingshan', township: 'liuhe' }, units);
-    expect(decision).toMatchObject({ kind: 'unit', lead: 'water-supply', assist: ['water-resources'] });
+    const decision = routeByCatalogue(
+      topic('water-supply'),
+      { district: 'qingshan', township: 'liuhe' },
+      units,
+    );
+    expect(decision).toMatchObject({
+      kind: 'unit',
+      lead: 'water-supply',
+      assist: ['water-resources'],
+    });
   });
 
   it('sends a local matter straight to the township where it happens', () => {
-    const decision = routeByCatalogue(topic('neighbourhood'), { district: 'qingshan', township: 'shiqiao' }, units);
+    const decision = routeByCatalogue(
+      topic('neighbourhood'),
+      { district: 'qingshan', township: 'shiqiao' },
+      units,
+    );
     expect(decision).toMatchObject({ kind: 'unit', lead: 'shiqiao-office' });
   });
 
   it('prefers the most specific rule', () => {
-    const urban = routeByCatalogue(topic('roads'), { district: 'qingshan', township: 'chengguan' }, units);
-    const rural = routeByCatalogue(topic('roads'), { district: 'qingshan', township: 'songlin' }, units);
+    const urban = routeByCatalogue(
+      topic('roads'),
+      { district: 'qingshan', township: 'chengguan' },
+      units,
+    );
+    const rural = routeByCatalogue(
+      topic('roads'),
+      { district: 'qingshan', township: 'songlin' },
+      units,
+    );
     expect(urban).toMatchObject({ lead: 'housing-construction' });
     expect(rural).toMatchObject({ lead: 'transport' });
   });
 
   it('leaves a local matter without a known township to a dispatcher', () => {
-    expect(routeByCatalogue(topic('neighbourhood'), { district: 'qingshan' }, units).kind).toBe('manual');
+    expect(routeByCatalogue(topic('neighbourhood'), { district: 'qingshan' }, units).kind).toBe(
+      'manual',
+    );
   });
 
   it('never pushes a department matter down to a township', () => {
     const pushedDown = { ...topic('wages'), rules: [{ area: '*', lead: '@township', assist: [] }] };
-    const decision = routeByCatalogue(pushedDown, { district: 'qingshan', township: 'hekou' }, units);
-    expect(decision).toEqual({ kind: 'manual', reason: 'a department matter may not be routed to a township' });
+    const decision = routeByCatalogue(
+      pushedDown,
+      { district: 'qingshan', township: 'hekou' },
+      units,
+    );
+    expect(decision).toEqual({
+      kind: 'manual',
+      reason: 'a department matter may not be routed to a township',
+    });
   });
 });
 
 describe('intake', () => {
   it('accepts the Chinese category label and fills defaults', () => {
     const parsed = intake();
-    expect(parsed).toMatchObject({ category: 'complaint', urgency: 'normal', channel: 'phone', confidential: false });
+    expect(parsed).toMatchObject({
+      category: 'complaint',
+      urgency: 'normal',
+      channel: 'phone',
+      confidential: false,
+    });
   });
 
   it('numbers tickets by the day in Asia/Shanghai', () => {
@@ -134,7 +192,10 @@ describe('the lifecycle of a ticket', () => {
       expect(dueDeadlineEvent(ticket, new Date(at))).toBeUndefined();
     }
     expect(events).toEqual(['reminded', 'overdue', 'marked_for_report']);
-    expect(nextStep(ticket, new Date(reportAt!))).toMatchObject({ kind: 'await_unit', timeoutSeconds: 365 * 24 * 3600 });
+    expect(nextStep(ticket, new Date(reportAt!))).toMatchObject({
+      kind: 'await_unit',
+      timeoutSeconds: 365 * 24 * 3600,
+    });
   });
 
   it('waits exactly until the next deadline event', () => {
@@ -154,16 +215,30 @@ describe('the lifecycle of a ticket', () => {
       actor: { kind: 'unit', id: 'clerk', unitId: 'water-supply' },
       at: new Date('2026-11-17T02:00:00Z'),
     });
-    expect(replied.history).toMatchObject({ from: 'dispatched', to: 'replied', details: { onTime: true } });
+    expect(replied.history).toMatchObject({
+      from: 'dispatched',
+      to: 'replied',
+      details: { onTime: true },
+    });
     const closed = closeTicket(replied.ticket, new Date('2026-11-17T03:00:00Z'));
     expect(closed.ticket).toMatchObject({ status: 'closed', version: ticket.version + 2 });
     expect(nextStep(closed.ticket, new Date()).kind).toBe('done');
   });
 
   it('refuses a reply to a ticket that is not waiting for one', () => {
-    const opened = openTicket({ id: '20261118-000002', intake: intake(), actor: operator, at: monday }).ticket;
+    const opened = openTicket({
+      id: '20261118-000002',
+      intake: intake(),
+      actor: operator,
+      at: monday,
+    }).ticket;
     expect(() =>
-      recordReply(opened, { reply: { content: 'x', resolved: true }, unitId: 'u', actor: operator, at: monday }),
+      recordReply(opened, {
+        reply: { content: 'x', resolved: true },
+        unitId: 'u',
+        actor: operator,
+        at: monday,
+      }),
     ).toThrow(/cannot reply/);
   });
 });
@@ -172,8 +247,12 @@ describe('who sees what', () => {
   const ticket = dispatched(new Date('2026-11-16T02:00:00Z'));
 
   it('lets a unit see only tickets it handles', () => {
-    expect(() => assertCanView({ subject: 'c', role: 'unit', unitId: 'water-supply' }, ticket)).not.toThrow();
-    expect(() => assertCanView({ subject: 'c', role: 'unit', unitId: 'power-supply' }, ticket)).toThrow(ForbiddenError);
+    expect(() =>
+      assertCanView({ subject: 'c', role: 'unit', unitId: 'water-supply' }, ticket),
+    ).not.toThrow();
+    expect(() =>
+      assertCanView({ subject: 'c', role: 'unit', unitId: 'power-supply' }, ticket),
+    ).toThrow(ForbiddenError);
     expect(() => assertCanView({ subject: 's', role: 'supervisor' }, ticket)).not.toThrow();
   });
 
