@@ -147,7 +147,7 @@ const machines: LocalStateMachine[] = [
           Retry: [
             {
               ErrorEquals: ['Lambda.ServiceException'],
-              IntervalSeconds: 2,
+              IntervalSeconds: 60,
               MaxAttempts: 3,
               BackoffRate: 2,
             },
@@ -596,14 +596,14 @@ describe('local Step Functions endpoint', () => {
     const { executionArn } = await start('Flaky', {});
     await server.waitForIdle();
     expect(calls).toBe(1);
-    clock.advance(2_000);
+    clock.advance(60_000);
     await server.waitForIdle();
     expect(calls).toBe(2);
-    // The clock also runs at real speed, so leave a margin before the 4-second back-off.
-    clock.advance(3_000);
+    // The clock also runs at real speed, so stop well short of the 120-second back-off.
+    clock.advance(100_000);
     await server.waitForIdle();
     expect(calls).toBe(2);
-    clock.advance(1_000);
+    clock.advance(20_000);
     const described = await describeSettled(executionArn);
     expect(described.status).toBe('SUCCEEDED');
     expect(JSON.parse(described.output!)).toEqual({ ok: 3 });
