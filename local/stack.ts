@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -15,7 +15,7 @@ import { mintDevToken, newDevSecret } from './dev-tokens.ts';
 import { startDynamoDbLocal } from './dynamodb.ts';
 import { invokeFunction } from './functions.ts';
 import { type ExtraRoute, startGateway } from './gateway.ts';
-import { freePort } from './ports.ts';
+import { assertPortFree, freePort } from './ports.ts';
 import { startLocalS3 } from './s3.ts';
 import { startLocalSes } from './ses.ts';
 import { startLocalStepFunctions } from './stepfunctions/server.ts';
@@ -98,6 +98,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closers.push(() => ses.close());
 
     const apiPort = ports.api || (await freePort());
+    await assertPortFree(apiPort, 'the API gateway', { flag: '--port' });
     const assembly = synthesizeLocal(dataDir ? join(dataDir, 'cdk.out') : undefined);
     const lifecycle = assembly.stateMachines.find((m) => m.logicalId === 'TicketLifecycle');
     if (!lifecycle) throw new Error('the CDK app has no TicketLifecycle state machine');
@@ -138,7 +139,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await ensureTable(raw, table);
     await putCatalogue(documents, table, catalogueSchema.parse(sampleCounty));
 
-    const devSecret = newDevSecret();
+    const devSecret = devSecretIn(dataDir);
     const extraRoutes: ExtraRoute[] = [];
     const gateway = await startGateway({ port: apiPort, devSecret, extraRoutes });
     closers.push(() => gateway.close());
@@ -176,6 +177,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await close();
     throw error;
   }
+}
+
+/** A persistent stack keeps its development secret, so printed tokens survive a restart. */
+function devSecretIn(dataDir: string | undefined): Buffer {
+  if (!dataDir) return newDevSecret();
+  const file = join(dataDir, 'dev-secret');
+  if (existsSync(file)) return readFileSync(file);
+  const secret = newDevSecret();
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
 }
 
 function dataFileIn(dataDir: string | undefined, name: string): { dataFile?: string } {
