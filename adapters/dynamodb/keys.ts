@@ -16,6 +16,8 @@ export const INDEXES = {
 
 export const OPEN_SHARDS = 8;
 
+export const UNPUBLISHED_UNREASONABLE = 'UNREASONABLE#UNPUBLISHED';
+
 export const keys = {
   ticket: (id: string) => ({ PK: `TICKET#${id}`, SK: 'META' }),
   history: (id: string, version: number) => ({
@@ -24,6 +26,11 @@ export const keys = {
   }),
   wait: (id: string) => ({ PK: `TICKET#${id}`, SK: 'WAIT' }),
   replyLink: (replyId: string) => ({ PK: `REPLY#${replyId}`, SK: 'REPLY' }),
+  /**
+   * An approved unreasonable ticket's public record (an ApprovedUnreasonableCase). While it is not
+   * yet published it carries GSI3PK = UNPUBLISHED_UNREASONABLE and GSI3SK = `<approvedAt>#<id>`.
+   */
+  unreasonableCase: (id: string) => ({ PK: `TICKET#${id}`, SK: 'UNREASONABLE' }),
   ticketCounter: (day: string) => ({ PK: 'COUNTER', SK: `TICKET#${day}` }),
   catalogue: (kind: 'AREA' | 'UNIT' | 'TOPIC', id: string) => ({
     PK: 'CATALOGUE',
