@@ -1,12 +1,23 @@
 import { z } from 'zod';
 import type { Category, Urgency } from './ticket.ts';
 
-/** A time limit: natural hours, working hours, or working days on the hotline's calendar. */
-export const durationSchema = z.strictObject({
-  amount: z.number().positive(),
-  unit: z.enum(['hours', 'workingHours', 'workingDays']),
-});
+/**
+ * A time limit: natural hours, working hours, or working days on the hotline's calendar.
+ * Working days are whole days: a limit that ends mid-day is written in working hours.
+ */
+export const durationSchema = z
+  .strictObject({
+    amount: z.number().positive(),
+    unit: z.enum(['hours', 'workingHours', 'workingDays']),
+  })
+  .refine((d) => d.unit !== 'workingDays' || Number.isInteger(d.amount), {
+    message: 'working days must be a whole number',
+    path: ['amount'],
+  });
 export type LimitDuration = z.infer<typeof durationSchema>;
+
+const days = (amount: number): LimitDuration => ({ amount, unit: 'workingDays' });
+const hours = (amount: number): LimitDuration => ({ amount, unit: 'hours' });
 
 const byCategory = z.strictObject({
   consultation: durationSchema,
@@ -16,32 +27,56 @@ const byCategory = z.strictObject({
   suggestion: durationSchema,
 });
 
+const byUrgency = z.strictObject({ normal: durationSchema, urgent: durationSchema });
+
 /**
  * Every time limit and threshold of the lifecycle, validated once at start-up. Defaults follow
  * published practice: Guangdong's 2/10/15 working days for consultations, help and complaints;
- * Beijing's urgent limits in hours; a reminder one working day before the deadline; a report
- * (通报) three working days after it.
+ * Beijing's urgent limits in hours; sign-for within one working day; returns within two; a
+ * reminder one working day before the deadline; a report (通报) three working days after it;
+ * extensions capped at ten working days; three callback attempts.
  */
 export const lifecycleConfigSchema = z.strictObject({
-  reply: z
-    .strictObject({
-      normal: byCategory,
-      urgent: durationSchema,
-    })
-    .default({
-      normal: {
-        consultation: { amount: 2, unit: 'workingDays' },
-        help: { amount: 10, unit: 'workingDays' },
-        complaint: { amount: 15, unit: 'workingDays' },
-        report: { amount: 15, unit: 'workingDays' },
-        suggestion: { amount: 15, unit: 'workingDays' },
-      },
-      urgent: { amount: 24, unit: 'hours' },
-    }),
+  signFor: byUrgency.default({ normal: days(1), urgent: hours(2) }),
+  /** How long before the sign-for limit the unit is reminded. */
+  signRemindBefore: durationSchema.default(hours(2)),
+  reply: z.strictObject({ normal: byCategory, urgent: durationSchema }).default({
+    normal: {
+      consultation: days(2),
+      help: days(10),
+      complaint: days(15),
+      report: days(15),
+      suggestion: days(15),
+    },
+    urgent: hours(24),
+  }),
   /** How long before the reply deadline the unit is reminded (催办). */
-  remindBefore: durationSchema.default({ amount: 1, unit: 'workingDays' }),
+  remindBefore: durationSchema.default(days(1)),
   /** How long after the deadline an overdue ticket is marked for report (通报). */
-  reportAfter: durationSchema.default({ amount: 3, unit: 'workingDays' }),
+  reportAfter: durationSchema.default(days(3)),
+  /** A unit may return a ticket (退单) only this long after it was dispatched. */
+  returnWithin: durationSchema.default(days(2)),
+  /** Total working days of extension a ticket may get. */
+  maxExtensionWorkingDays: z.number().int().min(0).max(60).default(10),
+  /** Whether the centre reviews every reply before the callback (审核). */
+  replyReview: z.boolean().default(false),
+  callback: z
+    .strictObject({
+      attempts: z.number().int().min(1).max(10).default(3),
+      /** How long one survey attempt may take before it counts as unanswered. */
+      attemptTimeout: durationSchema.default(hours(4)),
+    })
+    .default({ attempts: 3, attemptTimeout: hours(4) }),
+  /** How often an unresolved, unsatisfied caller can reopen a ticket before it is escalated. */
+  maxReopens: z.number().int().min(0).max(10).default(2),
+  /** Requests about the same matter within this many hours are merged (并单). */
+  duplicateWindowHours: z
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(72),
+  /** Calls without substantive content from one number in 30 days before a human is asked. */
+  repeatCallerThreshold: z.number().int().min(2).max(1000).default(5),
 });
 export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;
 

@@ -44,7 +44,16 @@ export function dispatchMail(ticket: Ticket, unit: Unit, replyUrl: string): Rend
   };
 }
 
-const CHASE_TEXT = {
+/** What a unit is told, by the history event that calls for a mail. */
+const UNIT_NOTICES = {
+  sign_reminded: {
+    zh: '催签：工单签收时限将至，请及时签收。',
+    en: 'Reminder: please sign for this ticket; the limit is near.',
+  },
+  sign_overdue: {
+    zh: '督办：工单超过签收时限仍未签收。',
+    en: 'Overdue: the ticket was not signed for in time.',
+  },
   reminded: {
     zh: '催办：工单答复期限将至，请抓紧办理。',
     en: 'Reminder: the reply deadline for this ticket is near.',
@@ -57,25 +66,81 @@ const CHASE_TEXT = {
     zh: '通报：工单超期仍未办结，已列入通报。',
     en: 'Reported: the ticket is still open after the escalation period and has been marked for report.',
   },
+  return_refused: {
+    zh: '退单未获认可，工单退回贵单位继续办理。',
+    en: 'The return was not accepted; the ticket is back with your unit.',
+  },
+  extension_approved: {
+    zh: '延期申请已批准，请按新期限答复。',
+    en: 'The extension was approved; please reply by the new deadline.',
+  },
+  extension_refused: {
+    zh: '延期申请未获批准，请按原期限答复。',
+    en: 'The extension was refused; the original deadline stands.',
+  },
+  unreasonable_refused: {
+    zh: '不合理诉求申请未获认定，请继续办理，剩余时限已恢复。',
+    en: 'The unreasonable-request application was refused; the remaining time is restored.',
+  },
+  reply_returned: {
+    zh: '答复审核未通过，请重新办理。',
+    en: 'The reply was sent back by the review; please handle the ticket again.',
+  },
+  reopened: {
+    zh: '重办：来电人回访反映问题未解决且不满意，请重新办理。',
+    en: 'Reopened: the caller says the problem is unresolved and is unsatisfied.',
+  },
 } as const;
 
-export type ChaseEvent = keyof typeof CHASE_TEXT;
+export type UnitNotice = keyof typeof UNIT_NOTICES;
 
-export function chaseMail(
+export function isUnitNotice(event: string): event is UnitNotice {
+  return event in UNIT_NOTICES;
+}
+
+export function unitNoticeMail(
   ticket: Ticket,
   unit: Unit,
-  event: ChaseEvent,
+  event: UnitNotice,
   replyUrl: string,
 ): RenderedMail {
-  const text = CHASE_TEXT[event];
+  const text = UNIT_NOTICES[event];
   const lines = [
     `${unit.name}：`,
     `${text.zh} 工单 ${ticket.id}，答复期限 ${shanghaiTime(ticket.deadlines.replyBy)}。`,
     `${text.en} Ticket ${ticket.id}, due ${ticket.deadlines.replyBy ?? '—'}.`,
   ];
   return {
-    subject: `【12345${text.zh.slice(0, 2)}】${ticket.id} / ${text.en.split(':')[0]}`,
+    subject: `【12345${text.zh.slice(0, 2)}】${ticket.id} / ${text.en.split(/[:;]/)[0]}`,
     text: `${lines.join('\n\n')}\n\n${replyUrl}\n`,
-    html: page(lines, replyUrl, '查看并答复 View and reply'),
+    html: page(lines, replyUrl, '查看并办理 View and act'),
+  };
+}
+
+const CENTRE_TASKS: Record<string, { zh: string; en: string }> = {
+  awaiting_dispatch: {
+    zh: '待人工派单：派单目录无匹配规则。',
+    en: 'Needs manual dispatch: no catalogue rule fits.',
+  },
+  return_review: { zh: '退单待审核。', en: 'A unit returned the ticket; please review.' },
+  extension_review: { zh: '延期申请待审批。', en: 'An extension request awaits a decision.' },
+  unreasonable_review: {
+    zh: '不合理诉求申请待审核。',
+    en: 'An unreasonable-request application awaits review.',
+  },
+  reply_review: { zh: '答复待审核。', en: 'A reply awaits review.' },
+};
+
+/** Tells the hotline centre that a ticket waits for its decision (no caller identity). */
+export function centreTaskMail(ticket: Ticket, stage: string, ticketUrl: string): RenderedMail {
+  const task = CENTRE_TASKS[stage] ?? { zh: '工单待处理。', en: 'A ticket awaits the centre.' };
+  const lines = [
+    `热线中心：${task.zh} 工单 ${ticket.id}。`,
+    `Hotline centre: ${task.en} Ticket ${ticket.id}.`,
+  ];
+  return {
+    subject: `【12345待办】${ticket.id} ${task.zh}`,
+    text: `${lines.join('\n\n')}\n\n${ticketUrl}\n`,
+    html: page(lines, ticketUrl, '查看工单 View the ticket'),
   };
 }

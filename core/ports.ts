@@ -3,25 +3,31 @@ import type { Transition } from './lifecycle.ts';
 import type { HistoryEntry, Ticket } from './ticket.ts';
 
 /**
- * A human step the workflow is waiting for. The Step Functions task token stays here, server-side;
- * the unit only ever sees the opaque reply id.
+ * What the workflow of a ticket is waiting for: the lead unit, the hotline centre, or the phone
+ * system's survey. The Step Functions task token stays here, server-side; a unit only ever sees
+ * the opaque reply id of its link.
  */
 export interface Wait {
   ticketId: string;
-  kind: 'unit_reply';
-  unitId: string;
-  replyId: string;
-  taskToken: string;
+  party: 'unit' | 'centre' | 'phone';
+  /** The ticket status this wait belongs to. */
+  stage: string;
+  unitId?: string;
+  /** The unit's link: one per assignment, kept across the unit's stages and chase mails. */
+  replyId?: string;
+  surveyId?: string;
+  /** Absent once used: an action that already woke the workflow does not wake it twice. */
+  taskToken?: string;
   issuedAt: string;
+  /** The last event the waiting party was mailed about, so nothing is mailed twice. */
+  mailedAt?: string;
 }
 
-/** What a reply link (the opaque id in a unit's mail) leads to. */
+/** What a unit's link (the opaque id in its mail) leads to. */
 export interface ReplyLink {
   replyId: string;
   ticketId: string;
   unitId: string;
-  kind: Wait['kind'];
-  status: 'open' | 'used';
   createdAt: string;
 }
 
@@ -33,10 +39,8 @@ export interface TicketDetail {
 
 /** Things written in the same all-or-nothing write as a transition. */
 export interface SaveOptions {
-  /** Starts a new wait (replacing the previous one) and its reply link. */
-  openWait?: Wait;
-  /** Ends the current wait: only if it is still the one with this reply id. */
-  consumeWait?: { replyId: string };
+  /** Only if the ticket's current link is still this one (an older link was replaced). */
+  requireLink?: string;
 }
 
 export interface TicketStore {
@@ -44,7 +48,18 @@ export interface TicketStore {
   nextTicketId(day: string): Promise<string>;
   /** Throws VersionConflictError when the ticket changed since `transition.before` was read. */
   save(transition: Transition, options?: SaveOptions): Promise<void>;
-  openWait(wait: Wait): Promise<void>;
+  /**
+   * Stores the current wait (a new reply id also gets its link item) if the ticket is still at
+   * `ticketVersion`. False means the ticket moved meanwhile and nobody will wake this wait.
+   */
+  putWait(wait: Wait, ticketVersion: number): Promise<boolean>;
+  getWait(ticketId: string): Promise<Wait | undefined>;
+  /** Takes the task token out of the wait, so that exactly one caller wakes the workflow. */
+  takeToken(ticketId: string, token: string): Promise<boolean>;
+  /** An open ticket about the same matter, by the same caller or at the same place. */
+  findOpenDuplicate(ticket: Ticket, sinceIso: string): Promise<string | undefined>;
+  /** Records a call without substantive content and says how many the caller made in 30 days. */
+  countContentlessCalls(ticket: Ticket): Promise<number>;
   get(id: string): Promise<Ticket | undefined>;
   getDetail(id: string): Promise<TicketDetail | undefined>;
   getReplyLink(replyId: string): Promise<ReplyLink | undefined>;
@@ -66,6 +81,18 @@ export interface Mail {
 
 export interface Mailer {
   send(mail: Mail): Promise<void>;
+}
+
+export interface SurveyRequest {
+  surveyId: string;
+  ticketId: string;
+  /** The caller's number; adapters must not log it. */
+  callee: string;
+}
+
+/** Asks the phone system to survey a caller (回访); the result comes back as a webhook. */
+export interface SurveyRequester {
+  requestSurvey(request: SurveyRequest): Promise<void>;
 }
 
 export interface Workflow {

@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  type ApprovedUnreasonableCase,
+  type UnreasonableCategory,
+  unreasonableCategorySchema,
+} from './unreasonable.ts';
 
 /** 诉求类别. Ids are English and stable; the operator's system may also send the Chinese label. */
 export const CATEGORIES = {
@@ -26,11 +31,29 @@ export type Urgency = (typeof URGENCIES)[number];
  */
 export const STATUSES = [
   'received', // 受理: recorded, not yet routed
-  'dispatched', // 派单: sent to the lead unit, waiting for its reply
-  'replied', // 回复: the unit answered
+  'awaiting_dispatch', // no catalogue rule fits: a dispatcher routes it by hand
+  'dispatched', // 派单: sent to the lead unit, waiting for it to sign for it (签收)
+  'handling', // 办理: signed for, the unit is working on it
+  'return_review', // 退单: the unit says it is not responsible; the centre decides
+  'extension_review', // 延期: the unit asked for more time; the centre decides
+  'unreasonable_review', // 不合理诉求申请: a reviewer decides
+  'reply_review', // 审核: the centre reviews the unit's reply (when configured)
+  'callback', // 回访: the caller is surveyed
   'closed', // 办结
+  'merged', // 并单: merged into an open ticket about the same matter, follows its outcome
 ] as const;
 export type TicketStatus = (typeof STATUSES)[number];
+
+/** Statuses in which the lead unit holds the ticket and may act on it. */
+export const UNIT_STAGES: readonly TicketStatus[] = ['dispatched', 'handling'];
+/** Statuses in which the hotline centre must decide something. */
+export const CENTRE_STAGES: readonly TicketStatus[] = [
+  'awaiting_dispatch',
+  'return_review',
+  'extension_review',
+  'unreasonable_review',
+  'reply_review',
+];
 
 export const TICKET_ID_PATTERN = /^\d{8}-\d{6}$/;
 export const ticketIdSchema = z.string().regex(TICKET_ID_PATTERN, 'must look like 20261121-000123');
@@ -62,6 +85,34 @@ export const callerSchema = z.strictObject({
 });
 export type Caller = z.infer<typeof callerSchema>;
 
+export const REFERRALS = {
+  emergency: { zh: '紧急情况，请拨打110/119/120/122', en: 'Emergency: call 110/119/120/122' },
+  litigation: {
+    zh: '已进入诉讼、仲裁或行政复议程序',
+    en: 'In litigation, arbitration or administrative review',
+  },
+  petition_concluded: { zh: '已经信访程序终结', en: 'Concluded through the petition system' },
+  other_channel: { zh: '应通过其他法定途径办理', en: 'Belongs to another statutory channel' },
+} as const;
+export type Referral = keyof typeof REFERRALS;
+
+/**
+ * How the operator disposes of a ticket at intake: dispatch it (the default), answer a
+ * consultation on the spot (直接办结), or refer an out-of-scope matter elsewhere.
+ */
+export const dispositionSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('dispatch') }),
+    z.strictObject({ kind: z.literal('answered'), answer: trimmed(4000) }),
+    z.strictObject({
+      kind: z.literal('referred'),
+      referral: z.enum(Object.keys(REFERRALS) as [Referral, ...Referral[]]),
+      note: trimmed(1000).optional(),
+    }),
+  ])
+  .default({ kind: 'dispatch' });
+export type Disposition = z.infer<typeof dispositionSchema>;
+
 /** What an operator (or the phone system on the operator's behalf) files. */
 export const intakeSchema = z.strictObject({
   channel: z.enum(CHANNELS).default('phone'),
@@ -76,6 +127,9 @@ export const intakeSchema = z.strictObject({
   place: placeSchema,
   urgency: z.enum(URGENCIES).default('normal'),
   callId: z.string().trim().min(1).max(128).optional(),
+  /** The operator found no substantive request (e.g. a caller who only wants to chat). */
+  noSubstance: z.boolean().default(false),
+  disposition: dispositionSchema,
 });
 export type Intake = z.infer<typeof intakeSchema>;
 
@@ -86,7 +140,65 @@ export const unitReplySchema = z.strictObject({
 });
 export type UnitReply = z.infer<typeof unitReplySchema>;
 
+const optionalText = (max: number) =>
+  z.preprocess((v) => (v === '' ? undefined : v), trimmed(max).optional());
+
+/** What the lead unit can do while it holds a ticket (API and the page behind its mail link). */
+export const unitActionSchema = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('sign') }),
+  z.strictObject({ action: z.literal('note'), note: trimmed(2000) }),
+  z.strictObject({
+    action: z.literal('reply'),
+    content: trimmed(4000),
+    resolved: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()),
+    basis: optionalText(1000),
+  }),
+  z.strictObject({ action: z.literal('return'), reason: trimmed(1000) }),
+  z.strictObject({
+    action: z.literal('extend'),
+    workingDays: z.coerce.number().int('must be a whole number of working days').min(1).max(30),
+    reason: trimmed(1000),
+  }),
+  z.strictObject({
+    action: z.literal('unreasonable'),
+    category: unreasonableCategorySchema,
+    evidence: trimmed(4000),
+  }),
+]);
+export type UnitAction = z.infer<typeof unitActionSchema>;
+
+/** What the hotline centre decides on a ticket waiting for it. */
+export const centreDecisionSchema = z.discriminatedUnion('decision', [
+  z.strictObject({
+    decision: z.literal('dispatch'),
+    lead: z.string().min(1).max(64),
+    assist: z.array(z.string().min(1).max(64)).max(10).default([]),
+    note: optionalText(1000),
+  }),
+  z.strictObject({ decision: z.literal('send_back'), note: trimmed(1000) }),
+  z.strictObject({
+    decision: z.literal('approve_extension'),
+    workingDays: z.number().int().min(1).max(30).optional(),
+  }),
+  z.strictObject({ decision: z.literal('refuse_extension'), note: trimmed(1000) }),
+  z.strictObject({
+    decision: z.literal('approve_unreasonable'),
+    publicSummary: trimmed(2000),
+    finding: trimmed(2000),
+    basis: trimmed(2000),
+    reply: trimmed(2000),
+  }),
+  z.strictObject({ decision: z.literal('refuse_unreasonable'), note: trimmed(1000) }),
+  z.strictObject({ decision: z.literal('approve_reply') }),
+  z.strictObject({ decision: z.literal('return_reply'), note: trimmed(1000) }),
+]);
+export type CentreDecision = z.infer<typeof centreDecisionSchema>;
+
 export interface Deadlines {
+  /** When the unit must have signed for the ticket (签收). */
+  signBy?: string;
+  /** When the unit is reminded to sign for it. */
+  signRemindAt?: string;
   /** When the unit's reply is due. */
   replyBy?: string;
   /** When the unit is reminded (催办) if it has not replied. */
@@ -97,25 +209,119 @@ export interface Deadlines {
 
 /** Which deadline events have already happened, so that each happens exactly once. */
 export interface Chase {
+  signRemindedAt?: string;
+  signOverdueAt?: string;
   remindedAt?: string;
   overdueAt?: string;
   reportedAt?: string;
 }
+
+/** A unit's request the centre has to decide on. */
+export type PendingRequest =
+  | { kind: 'return'; unitId: string; reason: string; at: string }
+  | { kind: 'extension'; unitId: string; workingDays: number; reason: string; at: string }
+  | {
+      kind: 'unreasonable';
+      unitId: string;
+      category: UnreasonableCategory;
+      evidence: string;
+      at: string;
+      /** Reply time left when the unit applied; a refusal gives it back. */
+      remainingMs: number;
+    };
+
+export const SATISFACTION = ['satisfied', 'basically_satisfied', 'unsatisfied'] as const;
+export type Satisfaction = (typeof SATISFACTION)[number];
+
+export interface SurveyAttempt {
+  surveyId: string;
+  requestedAt: string;
+  dueAt: string;
+  outcome?: 'answered' | 'busy' | 'no_answer' | 'failed';
+}
+
+/**
+ * What the caller said on the callback, kept apart: whether the problem was resolved, and how
+ * satisfied they are. Unreached callers are recorded as unreached, never as satisfied.
+ */
+export interface SurveyResult {
+  reached: boolean;
+  resolved?: boolean;
+  satisfaction?: Satisfaction;
+}
+
+export type Closure =
+  | 'answered_on_the_spot' // 直接办结
+  | 'referred' // out of scope: the caller was told where to go
+  | 'callback_done'
+  | 'no_callback'
+  | 'unreached'
+  | 'unreasonable'
+  | 'reopen_limit';
 
 export interface Ticket extends Intake {
   id: string;
   status: TicketStatus;
   leadUnit?: string;
   assistingUnits: string[];
+  /** When the current lead unit was dispatched to, and when it signed for the ticket. */
+  dispatchedAt?: string;
+  signedAt?: string;
   deadlines: Deadlines;
   chase: Chase;
+  pending?: PendingRequest;
   reply?: UnitReply & { unitId: string; repliedAt: string };
+  /** Units that returned this ticket (退单): bounces are counted and shown. */
+  returnedBy: string[];
+  /** Working days of extension granted so far (capped by configuration). */
+  extendedWorkingDays: number;
+  reopenCount: number;
+  surveys: SurveyAttempt[];
+  survey?: SurveyResult;
+  /** For an approved unreasonable ticket: the public record a bulletin may use. */
+  unreasonable?: ApprovedUnreasonableCase;
+  /** Set when a ticket is merged (并单) into an earlier open ticket about the same matter. */
+  mergedInto?: string;
+  /** For out-of-scope tickets closed at intake: where the caller was referred. */
+  referral?: Referral;
+  /** Operator's answer for a consultation closed on the spot. */
+  answer?: string;
+  /** A repeat caller without substantive content: flagged for a human, never blocked. */
+  flaggedRepeatCaller?: boolean;
+  /**
+   * What this ticket has added to its unit's assessment counters, so that approving it as
+   * unreasonable can take exactly that back out.
+   */
+  assessed: Record<string, Partial<Record<MetricCounter, number>>>;
+  closure?: Closure;
   createdAt: string;
   updatedAt: string;
   closedAt?: string;
   /** Optimistic lock: every change writes version + 1 on condition that version is unchanged. */
   version: number;
 }
+
+/** The counters kept per unit and per day and month (see core/metrics.ts for the rates). */
+export const METRIC_COUNTERS = [
+  'received',
+  'signedOnTime',
+  'signedLate',
+  'repliedOnTime',
+  'repliedLate',
+  'overdue',
+  'returned',
+  'extended',
+  'resolved',
+  'unresolved',
+  'satisfied',
+  'basicallySatisfied',
+  'unsatisfied',
+  'unreached',
+  'reopened',
+  'unreasonableApplied',
+  'unreasonableApproved',
+] as const;
+export type MetricCounter = (typeof METRIC_COUNTERS)[number];
 
 /** Who did something: a person by role (and unit), or the system itself. */
 export interface Actor {

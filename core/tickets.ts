@@ -1,33 +1,61 @@
-import { assertCanView, type Principal, redactFor } from './access.ts';
+import { createHash } from 'node:crypto';
+import { assertCanView, type Principal, redactFor, requireRole } from './access.ts';
 import { routeByCatalogue } from './catalogue.ts';
 import type { LifecycleConfig } from './config.ts';
 import { ConflictError, ForbiddenError, fieldError, GoneError, NotFoundError } from './errors.ts';
 import {
   type AddDuration,
-  closeTicket,
-  deadlinesFor,
+  applyCentreDecision,
+  applyUnitAction,
+  type Context,
+  closeWithoutCallback,
   dispatchTicket,
   dueDeadlineEvent,
   nextStep,
   openTicket,
-  recordReply,
   type Step,
+  surveyAnswered,
+  surveyRequested,
+  surveyUnreached,
   type Transition,
+  toManualDispatch,
+  wantsCallback,
 } from './lifecycle.ts';
-import { type ChaseEvent, chaseMail, dispatchMail } from './mails.ts';
-import type { CatalogueStore, Mailer, TicketDetail, TicketStore, Workflow } from './ports.ts';
-import type { Actor, Intake, Ticket, UnitReply } from './ticket.ts';
+import { centreTaskMail, dispatchMail, isUnitNotice, unitNoticeMail } from './mails.ts';
+import type {
+  CatalogueStore,
+  Mailer,
+  SurveyRequester,
+  TicketDetail,
+  TicketStore,
+  Wait,
+  Workflow,
+} from './ports.ts';
+import {
+  type Actor,
+  type CentreDecision,
+  type Intake,
+  type Satisfaction,
+  type Ticket,
+  UNIT_STAGES,
+  type UnitAction,
+} from './ticket.ts';
 
 export interface TicketDeps {
   store: TicketStore;
   catalogue: CatalogueStore;
   mailer: Mailer;
   workflow: Workflow;
+  surveys: SurveyRequester;
   config: LifecycleConfig;
   addDuration: AddDuration;
   now: () => Date;
-  /** The public URL of a reply link, e.g. https://12345.example.gov.cn/replies/{replyId}. */
+  /** The public URL of a unit's link, e.g. https://12345.example.gov.cn/replies/{replyId}. */
   replyUrl: (replyId: string) => string;
+  /** The staff URL of a ticket, used in mails to the hotline centre. */
+  ticketUrl: (ticketId: string) => string;
+  /** Where mails to the hotline centre (dispatchers, reviewers) go. */
+  centreAddresses: string[];
   newReplyId: () => string;
 }
 
@@ -39,11 +67,26 @@ export function shanghaiDay(at: Date): string {
   return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10).replaceAll('-', '');
 }
 
-async function requireTicket(deps: TicketDeps, id: string): Promise<Ticket> {
-  const ticket = await deps.store.get(id);
-  if (!ticket)
-    throw new NotFoundError(`no ticket ${id}`, [{ field: 'id', problem: 'no such ticket' }]);
-  return ticket;
+/** Phone numbers are compared, never stored in keys: a hash of the digits stands for them. */
+export function callerKey(phone: string): string {
+  return createHash('sha256')
+    .update(phone.replace(/\D/g, '').replace(/^(86|0086)/, ''))
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+function context(deps: TicketDeps): Context {
+  return { at: deps.now(), config: deps.config, add: deps.addDuration };
+}
+
+function noSuchTicket(id: string): NotFoundError {
+  return new NotFoundError(`no ticket ${id}`, [{ field: 'id', problem: 'no such ticket' }]);
+}
+
+async function requireDetail(deps: TicketDeps, id: string): Promise<TicketDetail> {
+  const detail = await deps.store.getDetail(id);
+  if (!detail) throw noSuchTicket(id);
+  return detail;
 }
 
 /**
@@ -54,17 +97,36 @@ async function requireTicket(deps: TicketDeps, id: string): Promise<Ticket> {
 async function withFreshTicket<T>(
   deps: TicketDeps,
   id: string,
-  apply: (ticket: Ticket) => Promise<T>,
+  apply: (detail: TicketDetail) => Promise<T>,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const ticket = await requireTicket(deps, id);
+    const detail = await requireDetail(deps, id);
     try {
-      return await apply(ticket);
+      return await apply(detail);
     } catch (error) {
       if (!(error instanceof VersionConflictError) || attempt >= 3) throw error;
     }
   }
 }
+
+/**
+ * Wakes the workflow waiting on this ticket, once, if it is waiting. Called after a change is
+ * saved, it reads the wait afresh: a wait stored before the change is woken here, and one that
+ * was about to be stored fails its version check and wakes itself (see lookAgain).
+ */
+async function wake(
+  deps: TicketDeps,
+  ticketId: string,
+  only?: (wait: Wait) => boolean,
+): Promise<void> {
+  const wait = await deps.store.getWait(ticketId);
+  if (!wait?.taskToken || (only && !only(wait))) return;
+  if (await deps.store.takeToken(wait.ticketId, wait.taskToken)) {
+    await deps.workflow.resume(wait.taskToken, { ticketId: wait.ticketId });
+  }
+}
+
+// ─── Intake ──────────────────────────────────────────────────────────────────────────────────
 
 export async function fileTicket(deps: TicketDeps, intake: Intake, actor: Actor): Promise<Ticket> {
   const [topic, district, township] = await Promise.all([
@@ -84,9 +146,29 @@ export async function fileTicket(deps: TicketDeps, intake: Intake, actor: Actor)
   }
   const at = deps.now();
   const id = await deps.store.nextTicketId(shanghaiDay(at));
-  const opened = openTicket({ id, intake, actor, at });
+  const draft = openTicket({ id, intake, actor, at }).ticket;
+  let mergeInto: string | undefined;
+  let flaggedRepeatCaller = false;
+  if (draft.status === 'received') {
+    const since = new Date(
+      at.getTime() - deps.config.duplicateWindowHours * 3600_000,
+    ).toISOString();
+    mergeInto = await deps.store.findOpenDuplicate(draft, since);
+  }
+  if (intake.noSubstance && intake.caller?.phone) {
+    flaggedRepeatCaller =
+      (await deps.store.countContentlessCalls(draft)) >= deps.config.repeatCallerThreshold;
+  }
+  const opened = openTicket({
+    id,
+    intake,
+    actor,
+    at,
+    ...(mergeInto ? { mergeInto } : {}),
+    flaggedRepeatCaller,
+  });
   await deps.store.save(opened);
-  await deps.workflow.startLifecycle(id);
+  if (opened.ticket.status === 'received') await deps.workflow.startLifecycle(id);
   return opened.ticket;
 }
 
@@ -95,12 +177,12 @@ export async function viewTicket(
   id: string,
   principal: Principal,
 ): Promise<Omit<TicketDetail, 'wait'>> {
-  const detail = await deps.store.getDetail(id);
-  if (!detail)
-    throw new NotFoundError(`no ticket ${id}`, [{ field: 'id', problem: 'no such ticket' }]);
+  const detail = await requireDetail(deps, id);
   assertCanView(principal, detail.ticket);
   return { ticket: redactFor(principal, detail.ticket), history: detail.history };
 }
+
+// ─── Workflow steps ──────────────────────────────────────────────────────────────────────────
 
 export interface StepResult {
   ticketId: string;
@@ -108,217 +190,366 @@ export interface StepResult {
 }
 
 export async function decideNextStep(deps: TicketDeps, id: string): Promise<StepResult> {
-  const ticket = await requireTicket(deps, id);
-  return { ticketId: id, step: nextStep(ticket, deps.now()) };
+  const detail = await requireDetail(deps, id);
+  return { ticketId: id, step: nextStep(detail.ticket, context(deps)) };
 }
 
-/** 派单: the catalogue picks the lead unit; the deadlines start from this moment. */
+/** 派单: the catalogue picks the lead unit, or a dispatcher must. */
 export async function routeTicket(deps: TicketDeps, id: string): Promise<Transition | undefined> {
-  return withFreshTicket(deps, id, async (ticket) => {
+  return withFreshTicket(deps, id, async ({ ticket }) => {
     if (ticket.status !== 'received') return undefined;
     const topic = await deps.catalogue.getTopic(ticket.topic);
-    if (!topic) throw new Error(`topic ${ticket.topic} vanished from the catalogue`);
-    const decision = routeByCatalogue(topic, ticket.place, await unitsById(deps));
-    if (decision.kind === 'manual') {
-      throw new ManualDispatchNeeded(decision.reason);
-    }
-    const at = deps.now();
-    const deadlines = deadlinesFor(ticket, deps.config, deps.addDuration, at);
-    const transition = dispatchTicket(ticket, { decision, deadlines, at });
+    const units = new Map((await deps.catalogue.listUnits()).map((u) => [u.id, u]));
+    const decision = topic
+      ? routeByCatalogue(topic, ticket.place, units)
+      : { kind: 'manual' as const, reason: `topic ${ticket.topic} is no longer in the catalogue` };
+    const ctx = context(deps);
+    const transition =
+      decision.kind === 'unit'
+        ? dispatchTicket(
+            ticket,
+            {
+              lead: decision.lead,
+              assist: decision.assist,
+              actor: { kind: 'system', id: 'catalogue' },
+              reason: '派单: by the dispatch catalogue',
+            },
+            ctx,
+          )
+        : toManualDispatch(ticket, decision.reason, ctx);
     await deps.store.save(transition);
     return transition;
   });
 }
 
-/** The workflow names this error in a Catch; manual dispatch is the lifecycle issue's next step. */
-export class ManualDispatchNeeded extends Error {
-  override name = 'ManualDispatchNeeded';
-}
-
-async function unitsById(deps: TicketDeps) {
-  return new Map((await deps.catalogue.listUnits()).map((u) => [u.id, u]));
-}
-
-async function requireUnit(deps: TicketDeps, unitId: string | undefined) {
-  const unit = unitId ? await deps.catalogue.getUnit(unitId) : undefined;
-  if (!unit) throw new Error(`unit ${unitId ?? '(none)'} is not in the catalogue`);
-  return unit;
-}
-
-/**
- * Opens the wait for the lead unit's reply: a fresh reply id replaces any earlier one (so an old
- * link stops working), the task token is kept server-side, and the unit is mailed the link.
- */
-export async function awaitUnitReply(
-  deps: TicketDeps,
-  id: string,
-  taskToken: string,
-): Promise<void> {
-  const detail = await deps.store.getDetail(id);
-  if (!detail) throw new Error(`ticket ${id} vanished while its workflow ran`);
-  const { ticket, wait } = detail;
-  if (ticket.status !== 'dispatched') {
-    // Already answered between the decision and this task: wake the workflow so it moves on.
-    await deps.workflow.resume(taskToken, { ticketId: id });
-    return;
-  }
-  const unit = await requireUnit(deps, ticket.leadUnit);
-  const event = latestChase(ticket);
-  // A resumed execution (after a restart or a deploy) keeps the link the unit already has; only a
-  // dispatch or a new chase event sends mail with a fresh link.
-  const unchanged = wait && wait.unitId === unit.id && (!event || event.at <= wait.issuedAt);
-  const replyId = unchanged ? wait.replyId : deps.newReplyId();
-  await deps.store.openWait({
-    ticketId: id,
-    kind: 'unit_reply',
-    unitId: unit.id,
-    replyId,
-    taskToken,
-    issuedAt: unchanged ? wait.issuedAt : deps.now().toISOString(),
-  });
-  if (unchanged) return;
-  const mail = event
-    ? chaseMail(ticket, unit, event.kind, deps.replyUrl(replyId))
-    : dispatchMail(ticket, unit, deps.replyUrl(replyId));
-  await deps.mailer.send({ to: [unit.email], ...mail });
-}
-
-function latestChase(ticket: Ticket): { kind: ChaseEvent; at: string } | undefined {
-  const { reportedAt, overdueAt, remindedAt } = ticket.chase;
-  if (reportedAt) return { kind: 'marked_for_report', at: reportedAt };
-  if (overdueAt) return { kind: 'overdue', at: overdueAt };
-  if (remindedAt && remindedAt !== 'skipped') return { kind: 'reminded', at: remindedAt };
-  return undefined;
-}
-
-/** Records the deadline event that is due (催办, 督办, 通报), once. */
+/** Records the deadline event that is due (催办, 督办, 通报, an unanswered survey), once. */
 export async function chaseTicket(deps: TicketDeps, id: string): Promise<Transition | undefined> {
-  return withFreshTicket(deps, id, async (ticket) => {
-    const transition = dueDeadlineEvent(ticket, deps.now());
-    if (!transition) return undefined;
-    await deps.store.save(transition);
+  return withFreshTicket(deps, id, async ({ ticket }) => {
+    const transition = dueDeadlineEvent(ticket, context(deps));
+    if (transition) await deps.store.save(transition);
     return transition;
   });
 }
 
 export async function finishTicket(deps: TicketDeps, id: string): Promise<Transition | undefined> {
-  return withFreshTicket(deps, id, async (ticket) => {
-    if (ticket.status !== 'replied') return undefined;
-    const transition = closeTicket(ticket, deps.now());
+  return withFreshTicket(deps, id, async ({ ticket }) => {
+    if (ticket.status !== 'callback' || wantsCallback(ticket)) return undefined;
+    const transition = closeWithoutCallback(ticket, context(deps));
     await deps.store.save(transition);
     return transition;
   });
 }
 
-/** What the page behind a reply link shows: the ticket as its unit may see it. */
-export async function viewByReplyLink(
+/**
+ * Starts waiting for the lead unit. The unit keeps one link per assignment; it is mailed when the
+ * ticket is dispatched to it and again for each event it must hear about (a reminder, a chase, a
+ * decision on its request), never twice for the same event — also not when a fresh execution
+ * resumes the ticket after a restart.
+ */
+export async function awaitUnit(deps: TicketDeps, id: string, taskToken: string): Promise<void> {
+  const { ticket, wait, history } = await requireDetail(deps, id);
+  if (!UNIT_STAGES.includes(ticket.status) || !ticket.leadUnit) {
+    // The ticket moved on between the decision and this task: let the workflow look again.
+    await deps.workflow.resume(taskToken, { ticketId: id });
+    return;
+  }
+  const unit = await deps.catalogue.getUnit(ticket.leadUnit);
+  if (!unit) throw new Error(`unit ${ticket.leadUnit} is not in the catalogue`);
+  const sameAssignment = wait?.unitId === unit.id && wait.replyId;
+  const replyId = sameAssignment ? wait.replyId! : deps.newReplyId();
+  const latest = [...history]
+    .reverse()
+    .find((h) => h.event === 'dispatched' || h.event === 'redispatched' || isUnitNotice(h.event));
+  const mailedAt = sameAssignment ? wait.mailedAt : undefined;
+  const toMail = latest && (!mailedAt || latest.at > mailedAt) ? latest : undefined;
+  const stored = await deps.store.putWait(
+    {
+      ticketId: id,
+      party: 'unit',
+      stage: ticket.status,
+      unitId: unit.id,
+      replyId,
+      taskToken,
+      issuedAt: deps.now().toISOString(),
+      ...(toMail ? { mailedAt: toMail.at } : mailedAt ? { mailedAt } : {}),
+    },
+    ticket.version,
+  );
+  if (!stored) return lookAgain(deps, id, taskToken);
+  if (!toMail) return;
+  const url = deps.replyUrl(replyId);
+  const mail = isUnitNotice(toMail.event)
+    ? unitNoticeMail(ticket, unit, toMail.event, url)
+    : dispatchMail(ticket, unit, url);
+  await deps.mailer.send({ to: [unit.email], ...mail });
+}
+
+/** Starts waiting for the hotline centre's decision and tells it once per stage. */
+export async function awaitCentre(deps: TicketDeps, id: string, taskToken: string): Promise<void> {
+  const { ticket, wait } = await requireDetail(deps, id);
+  const alreadyTold = wait?.party === 'centre' && wait.stage === ticket.status && wait.mailedAt;
+  const stored = await deps.store.putWait(
+    {
+      ticketId: id,
+      party: 'centre',
+      stage: ticket.status,
+      taskToken,
+      issuedAt: deps.now().toISOString(),
+      mailedAt: alreadyTold ? wait.mailedAt! : deps.now().toISOString(),
+      // A unit link survives centre stages: a sent-back ticket returns to the same link.
+      ...(wait?.replyId ? { replyId: wait.replyId, unitId: wait.unitId } : {}),
+    },
+    ticket.version,
+  );
+  if (!stored) return lookAgain(deps, id, taskToken);
+  if (!alreadyTold && deps.centreAddresses.length > 0) {
+    await deps.mailer.send({
+      to: deps.centreAddresses,
+      ...centreTaskMail(ticket, ticket.status, deps.ticketUrl(id)),
+    });
+  }
+}
+
+/**
+ * Starts (or, after a restart, resumes waiting for) a callback survey. A request the phone
+ * system refuses is recorded in the history as a failed attempt at once.
+ */
+export async function surveyCaller(deps: TicketDeps, id: string, taskToken: string): Promise<void> {
+  const { ticket, wait } = await requireDetail(deps, id);
+  if (ticket.status !== 'callback' || !wantsCallback(ticket)) {
+    await deps.workflow.resume(taskToken, { ticketId: id });
+    return;
+  }
+  const outstanding = ticket.surveys.at(-1);
+  if (outstanding && !outstanding.outcome) {
+    const stored = await deps.store.putWait(
+      {
+        ticketId: id,
+        party: 'phone',
+        stage: 'callback',
+        surveyId: outstanding.surveyId,
+        taskToken,
+        issuedAt: deps.now().toISOString(),
+        ...keepLink(wait),
+      },
+      ticket.version,
+    );
+    if (!stored) await lookAgain(deps, id, taskToken);
+    return;
+  }
+  const surveyId = `${id}.${ticket.surveys.length + 1}`;
+  const requested = surveyRequested(ticket, surveyId, context(deps));
+  await deps.store.save(requested);
+  const stored = await deps.store.putWait(
+    {
+      ticketId: id,
+      party: 'phone',
+      stage: 'callback',
+      surveyId,
+      taskToken,
+      issuedAt: deps.now().toISOString(),
+      ...keepLink(wait),
+    },
+    requested.ticket.version,
+  );
+  if (!stored) await lookAgain(deps, id, taskToken);
+  try {
+    await deps.surveys.requestSurvey({ surveyId, ticketId: id, callee: ticket.caller!.phone! });
+  } catch {
+    await recordSurveyUnreachable(deps, surveyId, 'failed');
+  }
+}
+
+/**
+ * The ticket changed between reading it and storing the wait, so whoever changed it could not
+ * wake this wait: wake it now and let the workflow read the ticket again.
+ */
+async function lookAgain(deps: TicketDeps, ticketId: string, taskToken: string): Promise<void> {
+  await deps.workflow.resume(taskToken, { ticketId });
+}
+
+function keepLink(wait: Wait | undefined): Partial<Wait> {
+  return wait?.replyId ? { replyId: wait.replyId, unitId: wait.unitId } : {};
+}
+
+// ─── People acting on a ticket ───────────────────────────────────────────────────────────────
+
+/** What the page behind a unit's link shows: the ticket as its unit may see it. */
+export async function viewByLink(
   deps: TicketDeps,
   replyId: string,
-): Promise<{ ticket: Ticket; open: boolean }> {
+): Promise<{ ticket: Ticket; actionable: boolean }> {
   const link = await deps.store.getReplyLink(replyId);
-  if (!link)
-    throw new NotFoundError('no such reply link', [
-      { field: 'replyId', problem: 'no such reply link' },
-    ]);
-  const detail = await deps.store.getDetail(link.ticketId);
-  if (!detail)
-    throw new NotFoundError('no such reply link', [
-      { field: 'replyId', problem: 'no such reply link' },
-    ]);
-  const unitView: Principal = {
-    subject: `reply-link:${link.unitId}`,
-    role: 'unit',
-    unitId: link.unitId,
-  };
+  const detail = link ? await deps.store.getDetail(link.ticketId) : undefined;
+  if (!link || !detail)
+    throw new NotFoundError('no such link', [{ field: 'replyId', problem: 'no such link' }]);
+  const unitView: Principal = { subject: `link:${link.unitId}`, role: 'unit', unitId: link.unitId };
+  const current = detail.wait?.replyId === replyId && detail.ticket.leadUnit === link.unitId;
   return {
     ticket: redactFor(unitView, detail.ticket),
-    open: link.status === 'open' && detail.wait?.replyId === replyId,
+    actionable: current && UNIT_STAGES.includes(detail.ticket.status),
   };
 }
 
 /**
- * A unit's reply through its mail link. The link is the credential; a clerk who is also signed in
- * must belong to the unit the link was issued to.
+ * A unit acts through the link in its mail. The link is the credential; a clerk who is also
+ * signed in must belong to the unit the link was issued to.
  */
-export async function replyByLink(
+export async function actByLink(
   deps: TicketDeps,
   replyId: string,
-  reply: UnitReply,
+  action: UnitAction,
   principal: Principal | undefined,
 ): Promise<Ticket> {
   const link = await deps.store.getReplyLink(replyId);
   if (!link)
-    throw new NotFoundError('no such reply link', [
-      { field: 'replyId', problem: 'no such reply link' },
-    ]);
-  if (link.status !== 'open') {
-    throw new GoneError('this reply link has already been used', [
-      { field: 'replyId', problem: 'already used' },
-    ]);
-  }
+    throw new NotFoundError('no such link', [{ field: 'replyId', problem: 'no such link' }]);
   if (principal && (principal.role !== 'unit' || principal.unitId !== link.unitId)) {
-    throw new ForbiddenError('this reply link belongs to another unit', [
+    throw new ForbiddenError('this link belongs to another unit', [
       { field: 'replyId', problem: 'issued to another unit' },
     ]);
   }
-  const actor: Actor = principal
-    ? { kind: 'unit', id: principal.subject, unitId: link.unitId }
-    : { kind: 'unit', id: `reply-link:${link.unitId}`, unitId: link.unitId };
-  return submitReply(deps, link.ticketId, replyId, reply, actor);
+  const actor: Actor = {
+    kind: 'unit',
+    id: principal?.subject ?? `link:${link.unitId}`,
+    unitId: link.unitId,
+  };
+  return act(deps, link.ticketId, link.unitId, action, actor, replyId);
 }
 
-/** The same reply through the API, by a signed-in clerk of the lead unit. */
-export async function replyAsUnit(
+/** The same actions through the API, by a signed-in clerk of the lead unit. */
+export async function actAsUnit(
   deps: TicketDeps,
   ticketId: string,
-  reply: UnitReply,
+  action: UnitAction,
   principal: Principal,
 ): Promise<Ticket> {
-  const detail = await deps.store.getDetail(ticketId);
-  if (!detail)
-    throw new NotFoundError(`no ticket ${ticketId}`, [{ field: 'id', problem: 'no such ticket' }]);
-  if (principal.role !== 'unit' || detail.ticket.leadUnit !== principal.unitId) {
-    throw new ForbiddenError('only the lead unit may reply to this ticket', [
+  requireRole(principal, ['unit']);
+  const { ticket } = await requireDetail(deps, ticketId);
+  if (ticket.leadUnit !== principal.unitId) {
+    throw new ForbiddenError('only the lead unit may act on this ticket', [
       { field: 'id', problem: 'ticket is not led by your unit' },
     ]);
   }
-  if (!detail.wait) {
-    throw new ConflictError('the ticket is not waiting for a reply', [
-      { field: 'status', problem: `is ${detail.ticket.status}` },
-    ]);
-  }
-  return submitReply(deps, ticketId, detail.wait.replyId, reply, {
+  return act(deps, ticketId, principal.unitId!, action, {
     kind: 'unit',
     id: principal.subject,
-    unitId: principal.unitId,
+    unitId: principal.unitId!,
   });
 }
 
-async function submitReply(
+async function act(
   deps: TicketDeps,
   ticketId: string,
-  replyId: string,
-  reply: UnitReply,
+  unitId: string,
+  action: UnitAction,
   actor: Actor,
+  replyId?: string,
 ): Promise<Ticket> {
-  const { transition, taskToken } = await withFreshTicket(deps, ticketId, async (ticket) => {
-    const detail = await deps.store.getDetail(ticketId);
-    if (!detail?.wait || detail.wait.replyId !== replyId) {
-      throw new GoneError('this reply link has been replaced by a newer one', [
-        { field: 'replyId', problem: 'superseded or already answered' },
+  const transition = await withFreshTicket(deps, ticketId, async ({ ticket, wait }) => {
+    if (
+      replyId &&
+      (wait?.replyId !== replyId ||
+        ticket.leadUnit !== unitId ||
+        !UNIT_STAGES.includes(ticket.status))
+    ) {
+      throw new GoneError('this link no longer accepts actions', [
+        { field: 'replyId', problem: `already used or replaced (the ticket is ${ticket.status})` },
       ]);
     }
-    const transition = recordReply(ticket, {
-      reply,
-      unitId: detail.wait.unitId,
-      actor,
-      at: deps.now(),
-    });
-    await deps.store.save(transition, { consumeWait: { replyId } });
-    return { transition, taskToken: detail.wait.taskToken };
+    const transition = applyUnitAction(ticket, unitId, action, actor, context(deps));
+    await deps.store.save(transition, replyId ? { requireLink: replyId } : {});
+    return transition;
   });
-  // The reply is recorded; waking the workflow is best effort because it re-reads the ticket when
-  // its wait ends anyway.
-  await deps.workflow.resume(taskToken, { ticketId });
+  if (action.action !== 'note') await wake(deps, ticketId);
   return transition.ticket;
+}
+
+const DECIDERS: Record<CentreDecision['decision'], Principal['role'][]> = {
+  dispatch: ['dispatcher'],
+  send_back: ['dispatcher'],
+  approve_extension: ['dispatcher'],
+  refuse_extension: ['dispatcher'],
+  approve_unreasonable: ['reviewer'],
+  refuse_unreasonable: ['reviewer'],
+  approve_reply: ['dispatcher', 'reviewer'],
+  return_reply: ['dispatcher', 'reviewer'],
+};
+
+/** The hotline centre decides on a ticket waiting for it (dispatch, returns, extensions…). */
+export async function decide(
+  deps: TicketDeps,
+  ticketId: string,
+  decision: CentreDecision,
+  principal: Principal,
+): Promise<Ticket> {
+  requireRole(principal, DECIDERS[decision.decision]);
+  if (decision.decision === 'dispatch') {
+    const units = await Promise.all(
+      [decision.lead, ...decision.assist].map((u) => deps.catalogue.getUnit(u)),
+    );
+    const missing = [decision.lead, ...decision.assist].filter((_, i) => !units[i]);
+    if (missing.length > 0)
+      throw fieldError(
+        missing[0] === decision.lead ? 'lead' : 'assist',
+        `unknown unit "${missing[0]}"`,
+      );
+  }
+  const actor: Actor = { kind: principal.role, id: principal.subject };
+  const transition = await withFreshTicket(deps, ticketId, async ({ ticket }) => {
+    const transition = applyCentreDecision(ticket, decision, actor, context(deps));
+    await deps.store.save(transition);
+    return transition;
+  });
+  await wake(deps, ticketId);
+  return transition.ticket;
+}
+
+// ─── Survey results from the phone system ────────────────────────────────────────────────────
+
+/** The ticket a survey id belongs to: survey ids are `<ticketId>.<attempt>`. */
+export function ticketOfSurvey(surveyId: string): string | undefined {
+  const match = /^(\d{8}-\d{6})\.\d+$/.exec(surveyId);
+  return match?.[1];
+}
+
+export type SurveyOutcome = 'recorded' | 'unknown' | 'ignored';
+
+export async function recordSurveyAnswer(
+  deps: TicketDeps,
+  surveyId: string,
+  answer: { resolved: boolean; satisfaction: Satisfaction },
+): Promise<SurveyOutcome> {
+  return applySurvey(deps, surveyId, (ticket, ctx) =>
+    surveyAnswered(ticket, { surveyId, ...answer }, ctx),
+  );
+}
+
+export async function recordSurveyUnreachable(
+  deps: TicketDeps,
+  surveyId: string,
+  outcome: 'busy' | 'no_answer' | 'failed',
+): Promise<SurveyOutcome> {
+  return applySurvey(deps, surveyId, (ticket, ctx) =>
+    surveyUnreached(ticket, { surveyId, outcome }, ctx),
+  );
+}
+
+async function applySurvey(
+  deps: TicketDeps,
+  surveyId: string,
+  apply: (ticket: Ticket, ctx: Context) => Transition | undefined,
+): Promise<SurveyOutcome> {
+  const ticketId = ticketOfSurvey(surveyId);
+  if (!ticketId) return 'unknown';
+  const found = await deps.store.get(ticketId);
+  if (!found?.surveys.some((s) => s.surveyId === surveyId)) return 'unknown';
+  const saved = await withFreshTicket(deps, ticketId, async ({ ticket }) => {
+    const transition = apply(ticket, context(deps));
+    if (transition) await deps.store.save(transition);
+    return Boolean(transition);
+  });
+  if (!saved) return 'ignored';
+  await wake(deps, ticketId, (wait) => wait.surveyId === surveyId);
+  return 'recorded';
 }

@@ -17,6 +17,7 @@ export function buildApp(options: { bundle?: boolean; nag?: boolean; outdir?: st
   });
   const stack = new HotlineStack(app, 'Hotline12345', {
     mailFrom: context(app, 'hotline:sesFromAddress') || 'no-reply@12345.example.gov.cn',
+    centreMail: context(app, 'hotline:centreMail') || 'dispatch@12345.example.gov.cn',
     sesConfigurationSet: context(app, 'hotline:sesConfigurationSet') || undefined,
     jwtIssuer: context(app, 'hotline:jwtIssuer') || 'https://id.example.gov.cn',
     jwtAudience: (context(app, 'hotline:jwtAudience') || 'hotline-12345').split(','),

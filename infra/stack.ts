@@ -38,6 +38,8 @@ import { ticketLifecycle } from '../workflows/ticket-lifecycle.ts';
 export interface HotlineStackProps extends StackProps {
   /** The sender address (an SES-verified identity). */
   mailFrom: string;
+  /** Where the hotline centre is told about decisions waiting for it (comma-separated). */
+  centreMail: string;
   sesConfigurationSet?: string;
   /** The OIDC issuer and audience of the staff JWTs (e.g. the city's identity provider). */
   jwtIssuer: string;
@@ -119,6 +121,7 @@ export class HotlineStack extends Stack {
         environment: {
           TABLE_NAME: table.tableName,
           MAIL_FROM: props.mailFrom,
+          CENTRE_MAIL: props.centreMail,
           PUBLIC_BASE_URL: props.publicBaseUrl ?? 'https://12345.example.gov.cn',
           POWERTOOLS_SERVICE_NAME: 'hotline-12345',
           ...(props.sesConfigurationSet
@@ -166,6 +169,8 @@ export class HotlineStack extends Stack {
           nextStep: functions['next-step'],
           route: functions['route-ticket'],
           awaitUnit: functions['await-unit'],
+          awaitCentre: functions['await-centre'],
+          survey: functions['survey-caller'],
           chase: functions['chase-ticket'],
           close: functions['close-ticket'],
         }),

@@ -34,6 +34,8 @@ export interface LocalStackOptions {
   /** Use this DynamoDB (the test run's shared DynamoDB Local) instead of starting one. */
   dynamodbEndpoint?: string;
   tableName?: string;
+  /** The lifecycle configuration (JSON, validated like LIFECYCLE_CONFIG in AWS). */
+  lifecycleConfig?: Record<string, unknown>;
 }
 
 export interface LocalStack {
@@ -112,8 +114,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_SES: ses.endpoint,
       TABLE_NAME: table,
       MAIL_FROM: 'no-reply@12345.qingshan.example.gov.cn',
+      CENTRE_MAIL: 'dispatch@12345.qingshan.example.gov.cn',
       PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
       LIFECYCLE_STATE_MACHINE_ARN: lifecycle.arn,
+      ...(options.lifecycleConfig
+        ? { LIFECYCLE_CONFIG: JSON.stringify(options.lifecycleConfig) }
+        : {}),
     });
 
     const sfn = await startLocalStepFunctions({

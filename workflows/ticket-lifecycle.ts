@@ -18,6 +18,8 @@ export interface LifecycleFunctions {
   nextStep: IFunction;
   route: IFunction;
   awaitUnit: IFunction;
+  awaitCentre: IFunction;
+  survey: IFunction;
   chase: IFunction;
   close: IFunction;
 }
@@ -61,25 +63,38 @@ export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): ICha
     fns.chase,
     '催办 / 督办 / 通报: record the deadline event that is due',
   );
-  const close = step('Close', fns.close, '办结: close the replied ticket');
-  const awaitUnit = new LambdaInvoke(scope, 'AwaitUnit', {
-    lambdaFunction: fns.awaitUnit,
-    integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-    payload: TaskInput.fromObject({
-      ticketId: JsonPath.stringAt('$.ticketId'),
-      taskToken: JsonPath.taskToken,
-    }),
-    taskTimeout: Timeout.at('$.step.timeoutSeconds'),
-    resultPath: JsonPath.DISCARD,
-    comment: 'Wait for the lead unit until it replies or the next deadline event is due',
-  });
-  awaitUnit.addCatch(nextStep, { errors: ['States.Timeout'], resultPath: JsonPath.DISCARD });
-
-  const needsDispatcher = new Fail(scope, 'NeedsManualDispatch', {
-    error: 'ManualDispatchNeeded',
-    cause: 'No dispatch rule fits this ticket; a dispatcher must route it',
-  });
-  route.addCatch(needsDispatcher, { errors: ['ManualDispatchNeeded'] });
+  const close = step('Close', fns.close, '办结: close a ticket whose caller wants no callback');
+  /** A human (or the phone system) answers by waking this task; its timeout is the next deadline. */
+  const waitFor = (id: string, fn: IFunction, comment: string) => {
+    const task = new LambdaInvoke(scope, id, {
+      lambdaFunction: fn,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: TaskInput.fromObject({
+        ticketId: JsonPath.stringAt('$.ticketId'),
+        taskToken: JsonPath.taskToken,
+      }),
+      taskTimeout: Timeout.at('$.step.timeoutSeconds'),
+      resultPath: JsonPath.DISCARD,
+      comment,
+    });
+    task.addCatch(nextStep, { errors: ['States.Timeout'], resultPath: JsonPath.DISCARD });
+    return task;
+  };
+  const awaitUnit = waitFor(
+    'AwaitUnit',
+    fns.awaitUnit,
+    '签收 / 办理: wait for the lead unit until it acts or the next deadline event is due',
+  );
+  const awaitCentre = waitFor(
+    'AwaitCentre',
+    fns.awaitCentre,
+    '审核: wait for the hotline centre (manual dispatch, return, extension, unreasonable, reply review)',
+  );
+  const survey = waitFor(
+    'Survey',
+    fns.survey,
+    '回访: survey the caller; an attempt that times out counts as unanswered',
+  );
 
   const closed = new Succeed(scope, 'Closed');
   const unknown = new Fail(scope, 'UnknownStep', {
@@ -91,6 +106,8 @@ export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): ICha
     .when(Condition.stringEquals('$.step.kind', 'route'), route.next(nextStep))
     .when(Condition.stringEquals('$.step.kind', 'chase'), chase.next(nextStep))
     .when(Condition.stringEquals('$.step.kind', 'await_unit'), awaitUnit.next(nextStep))
+    .when(Condition.stringEquals('$.step.kind', 'await_centre'), awaitCentre.next(nextStep))
+    .when(Condition.stringEquals('$.step.kind', 'survey'), survey.next(nextStep))
     .when(Condition.stringEquals('$.step.kind', 'close'), close.next(nextStep))
     .when(Condition.stringEquals('$.step.kind', 'done'), closed)
     .otherwise(unknown);

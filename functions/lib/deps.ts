@@ -9,6 +9,7 @@ import { StepFunctionsWorkflow } from '#adapters/sfn-workflow';
 import { WorkingCalendar } from '#core/calendar';
 import { now } from '#core/clock';
 import { parseLifecycleConfig } from '#core/config';
+import type { SurveyRequester } from '#core/ports';
 import type { TicketDeps } from '#core/tickets';
 import calendarData from '#data/calendar/cn-holidays.json' with { type: 'json' };
 import { logger } from './logger.ts';
@@ -25,6 +26,18 @@ export function newReplyId(): string {
 }
 
 let deps: TicketDeps | undefined;
+
+/**
+ * Until a phone system is configured, a survey request fails and is recorded as a failed
+ * attempt in the ticket's history: the caller ends as unreached, never as satisfied.
+ */
+function surveyRequester(): SurveyRequester {
+  return {
+    requestSurvey: async () => {
+      throw new Error('no phone system is configured for callback surveys');
+    },
+  };
+}
 
 /**
  * The domain's collaborators, built once per container from the environment. The same code runs
@@ -49,7 +62,13 @@ export function ticketDeps(): TicketDeps {
     config: parseLifecycleConfig(JSON.parse(process.env.LIFECYCLE_CONFIG || '{}')),
     addDuration: calendar.addDuration,
     now,
+    surveys: surveyRequester(),
     replyUrl: (replyId) => `${publicBaseUrl}/replies/${replyId}`,
+    ticketUrl: (ticketId) => `${publicBaseUrl}/tickets/${ticketId}`,
+    centreAddresses: (process.env.CENTRE_MAIL ?? '')
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
     newReplyId,
   };
   return deps;

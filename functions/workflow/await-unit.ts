@@ -1,13 +1,13 @@
-import { awaitUnitReply } from '#core/tickets';
+import { awaitUnit } from '#core/tickets';
 import { ticketDeps } from '../lib/deps.ts';
 import { taskHandler, tokenTaskInputSchema } from '../lib/task.ts';
 
 /**
- * Starts waiting for the lead unit (a .waitForTaskToken task): keeps the token server-side and
- * mails the unit an opaque reply link. The workflow resumes when the unit replies or a deadline
- * event is due.
+ * Waits for the lead unit (a .waitForTaskToken task): keeps the token server-side and mails the
+ * unit its opaque link when there is news for it. The workflow resumes when the unit acts or the
+ * next deadline event is due.
  */
 export const handler = taskHandler(tokenTaskInputSchema, async ({ ticketId, taskToken }) => {
-  await awaitUnitReply(ticketDeps(), ticketId, taskToken);
+  await awaitUnit(ticketDeps(), ticketId, taskToken);
   return { ticketId };
 });

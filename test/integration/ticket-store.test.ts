@@ -6,8 +6,9 @@ import { INDEXES } from '#adapters/dynamodb/keys';
 import { ensureTable } from '#adapters/dynamodb/schema';
 import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
 import { catalogueSchema } from '#core/catalogue';
+import { parseLifecycleConfig } from '#core/config';
 import { GoneError } from '#core/errors';
-import { dispatchTicket, openTicket, recordReply } from '#core/lifecycle';
+import { applyUnitAction, type Context, dispatchTicket, openTicket } from '#core/lifecycle';
 import type { Wait } from '#core/ports';
 import { intakeSchema } from '#core/ticket';
 import { VersionConflictError } from '#core/tickets';
@@ -35,10 +36,18 @@ beforeAll(async () => {
   store = new DynamoTicketStore(documents, table);
 });
 
+const ctx: Context = {
+  at,
+  config: parseLifecycleConfig({}),
+  add: (from, d) => new Date(from.getTime() + d.amount * 24 * 3600_000),
+};
+const clerk = { kind: 'unit', id: 'c', unitId: 'urban-management' } as const;
+
 function wait(ticketId: string, replyId: string): Wait {
   return {
     ticketId,
-    kind: 'unit_reply',
+    party: 'unit',
+    stage: 'handling',
     unitId: 'urban-management',
     replyId,
     taskToken: `token-${replyId}`,
@@ -49,18 +58,21 @@ function wait(ticketId: string, replyId: string): Wait {
 async function dispatchedTicket(id: string) {
   const opened = openTicket({ id, intake, actor: { kind: 'operator', id: 'op' }, at });
   await store.save(opened);
-  const dispatched = dispatchTicket(opened.ticket, {
-    decision: {
-      kind: 'unit',
-      lead: 'urban-management',
-      assist: [],
-      rule: { area: '*', lead: 'urban-management', assist: [] },
-    },
-    deadlines: { replyBy: '2026-12-01T16:00:00.000Z' },
-    at,
-  });
+  const dispatched = dispatchTicket(
+    opened.ticket,
+    { lead: 'urban-management', assist: [], actor: clerk, reason: 'test' },
+    ctx,
+  );
   await store.save(dispatched);
-  return dispatched.ticket;
+  const signed = applyUnitAction(
+    dispatched.ticket,
+    'urban-management',
+    { action: 'sign' },
+    clerk,
+    ctx,
+  );
+  await store.save(signed);
+  return signed.ticket;
 }
 
 describe('the DynamoDB ticket store', () => {
@@ -76,39 +88,83 @@ describe('the DynamoDB ticket store', () => {
     const ticket = await dispatchedTicket('20261121-100001');
     const detail = await store.getDetail(ticket.id);
     expect(detail?.ticket).toEqual(ticket);
-    expect(detail?.history.map((h) => h.event)).toEqual(['received', 'dispatched']);
+    expect(detail?.history.map((h) => h.event)).toEqual(['received', 'dispatched', 'signed']);
 
-    const staleBase = { ...ticket, version: 1 };
-    const stale = recordReply(staleBase, {
-      reply: { content: 'x', resolved: true },
-      unitId: 'urban-management',
-      actor: { kind: 'system', id: 't' },
-      at,
-    });
+    const staleBase = { ...ticket, version: 2 };
+    const stale = applyUnitAction(
+      staleBase,
+      'urban-management',
+      { action: 'note', note: 'x' },
+      clerk,
+      ctx,
+    );
     await expect(store.save(stale)).rejects.toBeInstanceOf(VersionConflictError);
-    expect((await store.getDetail(ticket.id))?.history).toHaveLength(2);
+    expect((await store.getDetail(ticket.id))?.history).toHaveLength(3);
   });
 
-  it('consumes a reply link once, and refuses a replaced one, writing nothing', async () => {
+  it('accepts an action only through the current link, and hands the workflow token out once', async () => {
     const ticket = await dispatchedTicket('20261121-100002');
-    await store.openWait(wait(ticket.id, 'first-link'));
-    await store.openWait(wait(ticket.id, 'second-link'));
-    const reply = recordReply(ticket, {
-      reply: { content: '已修复', resolved: true },
-      unitId: 'urban-management',
-      actor: { kind: 'unit', id: 'c' },
+    await store.putWait(wait(ticket.id, 'first-link'), ticket.version);
+    await store.putWait(wait(ticket.id, 'second-link'), ticket.version);
+    const reply = applyUnitAction(
+      ticket,
+      'urban-management',
+      { action: 'reply', content: '已修复', resolved: true },
+      clerk,
+      ctx,
+    );
+
+    await expect(store.save(reply, { requireLink: 'first-link' })).rejects.toBeInstanceOf(
+      GoneError,
+    );
+    expect((await store.get(ticket.id))?.status).toBe('handling');
+
+    await store.save(reply, { requireLink: 'second-link' });
+    expect((await store.get(ticket.id))?.status).toBe('callback');
+    expect((await store.getReplyLink('second-link'))?.ticketId).toBe(ticket.id);
+    expect(await store.takeToken(ticket.id, 'token-second-link')).toBe(true);
+    expect(await store.takeToken(ticket.id, 'token-second-link')).toBe(false);
+  });
+
+  it('counts metrics in the same write as the transition, per unit, day and month', async () => {
+    await dispatchedTicket('20261121-100004');
+    const month = await documents.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': 'METRICS#2026-11' },
+      }),
+    );
+    const unit = month.Items?.find((i) => i.unitId === 'urban-management');
+    expect(unit?.received).toBeGreaterThanOrEqual(1);
+    expect(unit?.received).toBe(unit?.signedOnTime);
+    const day = await documents.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': 'METRICS#2026-11-21' },
+      }),
+    );
+    expect(day.Items?.find((i) => i.unitId === 'urban-management')?.received).toBe(unit?.received);
+  });
+
+  it('finds an open ticket about the same matter from the same caller, and forgets it once closed', async () => {
+    const withCaller = intakeSchema.parse({ ...intake, caller: { phone: '139 1234 5678' } });
+    const first = openTicket({
+      id: '20261121-100005',
+      intake: withCaller,
+      actor: { kind: 'operator', id: 'op' },
       at,
     });
-
-    await expect(
-      store.save(reply, { consumeWait: { replyId: 'first-link' } }),
-    ).rejects.toBeInstanceOf(GoneError);
-    expect((await store.get(ticket.id))?.status).toBe('dispatched');
-
-    await store.save(reply, { consumeWait: { replyId: 'second-link' } });
-    expect((await store.get(ticket.id))?.status).toBe('replied');
-    expect((await store.getReplyLink('second-link'))?.status).toBe('used');
-    expect((await store.getDetail(ticket.id))?.wait).toBeUndefined();
+    await store.save(first);
+    const second = openTicket({
+      id: '20261121-100006',
+      intake: { ...withCaller, caller: { phone: '13912345678' } },
+      actor: { kind: 'operator', id: 'op' },
+      at,
+    }).ticket;
+    expect(await store.findOpenDuplicate(second, '2026-11-20T00:00:00.000Z')).toBe(first.ticket.id);
+    expect(await store.findOpenDuplicate(second, '2026-11-22T00:00:00.000Z')).toBeUndefined();
   });
 
   it('lists open tickets of a unit by deadline from a sparse index', async () => {

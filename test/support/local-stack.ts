@@ -4,7 +4,7 @@ import { dynamoEndpoint, uniqueTableName } from './dynamodb.ts';
 
 /** The whole local stack on free ports, sharing the test run's DynamoDB Local. */
 export function startTestStack(
-  options: { speed?: number; start?: Date } = {},
+  options: { speed?: number; start?: Date; lifecycleConfig?: Record<string, unknown> } = {},
 ): Promise<LocalStack> {
   return startLocalStack({
     dynamodbEndpoint: dynamoEndpoint(),

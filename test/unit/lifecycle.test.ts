@@ -5,13 +5,17 @@ import { type Catalogue, catalogueSchema, routeByCatalogue } from '#core/catalog
 import { parseLifecycleConfig } from '#core/config';
 import { ForbiddenError } from '#core/errors';
 import {
-  closeTicket,
-  deadlinesFor,
+  applyCentreDecision,
+  applyUnitAction,
+  type Context,
   dispatchTicket,
   dueDeadlineEvent,
   nextStep,
   openTicket,
-  recordReply,
+  surveyAnswered,
+  surveyRequested,
+  surveyUnreached,
+  toManualDispatch,
 } from '#core/lifecycle';
 import { intakeSchema, type Ticket } from '#core/ticket';
 import { shanghaiDay } from '#core/tickets';
@@ -24,6 +28,7 @@ const topic = (id: string) => county.topics.find((t) => t.id === id)!;
 const calendar = new WorkingCalendar(calendarData);
 const config = parseLifecycleConfig({});
 const operator = { kind: 'operator', id: 'op-1' } as const;
+const ctx = (at: Date): Context => ({ at, config, add: calendar.addDuration });
 
 function intake(overrides: Record<string, unknown> = {}) {
   return intakeSchema.parse({
@@ -45,11 +50,11 @@ function dispatched(at: Date, overrides: Record<string, unknown> = {}): Ticket {
   }).ticket;
   const decision = routeByCatalogue(topic(opened.topic), opened.place, units);
   if (decision.kind !== 'unit') throw new Error('expected a unit');
-  return dispatchTicket(opened, {
-    decision,
-    deadlines: deadlinesFor(opened, config, calendar.addDuration, at),
-    at,
-  }).ticket;
+  return dispatchTicket(
+    opened,
+    { lead: decision.lead, assist: decision.assist, actor: operator, reason: 'test' },
+    ctx(at),
+  ).ticket;
 }
 
 describe('the sample county', () => {
@@ -164,35 +169,45 @@ describe('intake', () => {
 
 describe('the lifecycle of a ticket', () => {
   const monday = new Date('2026-11-16T02:00:00Z'); // 10:00 in Qingshan
+  const clerk = { kind: 'unit', id: 'clerk', unitId: 'water-supply' } as const;
+  const dispatcher = { kind: 'dispatcher', id: 'd' } as const;
+  const at = (iso: string) => ctx(new Date(iso));
 
-  it('gives a complaint 15 working days and reminds one working day earlier', () => {
+  it('gives a complaint 15 working days, one working day to sign for it, and reminders before both', () => {
     const ticket = dispatched(monday);
     expect(ticket.deadlines.replyBy).toBe(calendar.addWorkingDays(monday, 15).toISOString());
     expect(ticket.deadlines.remindAt).toBe(calendar.addWorkingDays(monday, 14).toISOString());
+    expect(ticket.deadlines.signBy).toBe(calendar.addWorkingDays(monday, 1).toISOString());
     expect(ticket.deadlines.reportAt).toBe(
       calendar.addWorkingDays(new Date(ticket.deadlines.replyBy!), 3).toISOString(),
     );
   });
 
-  it('gives an urgent ticket 24 natural hours', () => {
+  it('gives an urgent ticket 24 natural hours and two hours to sign for it', () => {
     const ticket = dispatched(monday, { urgency: 'urgent' });
     expect(ticket.deadlines.replyBy).toBe('2026-11-17T02:00:00.000Z');
+    expect(ticket.deadlines.signBy).toBe('2026-11-16T04:00:00.000Z');
   });
 
-  it('chases in order: reminder, overdue, report, each once', () => {
+  it('chases an unsigned ticket, then the reply deadline, each event once and in order', () => {
     let ticket = dispatched(monday);
-    const { remindAt, replyBy, reportAt } = ticket.deadlines;
-    expect(nextStep(ticket, monday)).toMatchObject({ kind: 'await_unit' });
+    const d = ticket.deadlines;
     const events: string[] = [];
-    for (const at of [remindAt!, replyBy!, reportAt!]) {
-      expect(nextStep(ticket, new Date(at)).kind).toBe('chase');
-      const t = dueDeadlineEvent(ticket, new Date(at))!;
+    for (const moment of [d.signRemindAt!, d.signBy!, d.remindAt!, d.replyBy!, d.reportAt!]) {
+      expect(nextStep(ticket, ctx(new Date(moment))).kind).toBe('chase');
+      const t = dueDeadlineEvent(ticket, at(moment))!;
       events.push(t.history.event);
       ticket = t.ticket;
-      expect(dueDeadlineEvent(ticket, new Date(at))).toBeUndefined();
+      expect(dueDeadlineEvent(ticket, at(moment))).toBeUndefined();
     }
-    expect(events).toEqual(['reminded', 'overdue', 'marked_for_report']);
-    expect(nextStep(ticket, new Date(reportAt!))).toMatchObject({
+    expect(events).toEqual([
+      'sign_reminded',
+      'sign_overdue',
+      'reminded',
+      'overdue',
+      'marked_for_report',
+    ]);
+    expect(nextStep(ticket, ctx(new Date(d.reportAt!)))).toMatchObject({
       kind: 'await_unit',
       timeoutSeconds: 365 * 24 * 3600,
     });
@@ -200,46 +215,376 @@ describe('the lifecycle of a ticket', () => {
 
   it('waits exactly until the next deadline event', () => {
     const ticket = dispatched(monday);
-    const step = nextStep(ticket, monday);
-    expect(step).toEqual({
+    expect(nextStep(ticket, ctx(monday))).toEqual({
       kind: 'await_unit',
-      timeoutSeconds: (Date.parse(ticket.deadlines.remindAt!) - monday.getTime()) / 1000,
+      timeoutSeconds: (Date.parse(ticket.deadlines.signRemindAt!) - monday.getTime()) / 1000,
     });
   });
 
-  it('records the reply, whether it was on time, and closes with full history', () => {
-    const ticket = dispatched(monday);
-    const replied = recordReply(ticket, {
-      reply: { content: '已恢复供水', resolved: true },
-      unitId: 'water-supply',
-      actor: { kind: 'unit', id: 'clerk', unitId: 'water-supply' },
-      at: new Date('2026-11-17T02:00:00Z'),
-    });
+  it('signs, replies on time and moves to the callback, counting each once', () => {
+    const signed = applyUnitAction(
+      dispatched(monday),
+      'water-supply',
+      { action: 'sign' },
+      clerk,
+      at('2026-11-16T03:00:00Z'),
+    );
+    expect(signed.metrics).toEqual([{ unitId: 'water-supply', counters: { signedOnTime: 1 } }]);
+    const replied = applyUnitAction(
+      signed.ticket,
+      'water-supply',
+      { action: 'reply', content: '已恢复供水', resolved: true },
+      clerk,
+      at('2026-11-17T02:00:00Z'),
+    );
+    expect(replied.ticket.status).toBe('callback');
     expect(replied.history).toMatchObject({
-      from: 'dispatched',
-      to: 'replied',
+      from: 'handling',
+      to: 'callback',
       details: { onTime: true },
     });
-    const closed = closeTicket(replied.ticket, new Date('2026-11-17T03:00:00Z'));
-    expect(closed.ticket).toMatchObject({ status: 'closed', version: ticket.version + 2 });
-    expect(nextStep(closed.ticket, new Date()).kind).toBe('done');
+    expect(replied.ticket.assessed['water-supply']).toEqual({
+      received: 1,
+      signedOnTime: 1,
+      repliedOnTime: 1,
+    });
   });
 
-  it('refuses a reply to a ticket that is not waiting for one', () => {
+  it('refuses a reply before sign-for, and any action by another unit', () => {
+    const ticket = dispatched(monday);
+    expect(() =>
+      applyUnitAction(
+        ticket,
+        'water-supply',
+        { action: 'reply', content: 'x', resolved: true },
+        clerk,
+        ctx(monday),
+      ),
+    ).toThrow(/sign for it first/);
+    expect(() =>
+      applyUnitAction(ticket, 'power-supply', { action: 'sign' }, clerk, ctx(monday)),
+    ).toThrow(/lead unit/);
+  });
+
+  it('returns within the limit; the centre re-dispatches to another unit with the original reply deadline', () => {
+    const ticket = dispatched(monday);
+    const returned = applyUnitAction(
+      ticket,
+      'water-supply',
+      { action: 'return', reason: '属于供热公司管辖' },
+      clerk,
+      at('2026-11-16T05:00:00Z'),
+    );
+    expect(returned.ticket).toMatchObject({
+      status: 'return_review',
+      returnedBy: ['water-supply'],
+    });
+    const again = applyCentreDecision(
+      returned.ticket,
+      { decision: 'dispatch', lead: 'heating-supply', assist: [] },
+      dispatcher,
+      at('2026-11-16T06:00:00Z'),
+    );
+    expect(again.ticket).toMatchObject({ status: 'dispatched', leadUnit: 'heating-supply' });
+    expect(again.ticket.deadlines.replyBy).toBe(ticket.deadlines.replyBy);
+    expect(again.history.event).toBe('redispatched');
+    expect(() =>
+      applyUnitAction(
+        ticket,
+        'water-supply',
+        { action: 'return', reason: 'late' },
+        clerk,
+        at('2026-11-25T02:00:00Z'),
+      ),
+    ).toThrow(/within 2 workingDays/);
+  });
+
+  it('sends a refused return back to the unit in the stage it was in', () => {
+    const signed = applyUnitAction(
+      dispatched(monday),
+      'water-supply',
+      { action: 'sign' },
+      clerk,
+      ctx(monday),
+    ).ticket;
+    const returned = applyUnitAction(
+      signed,
+      'water-supply',
+      { action: 'return', reason: '非我单位' },
+      clerk,
+      ctx(monday),
+    ).ticket;
+    const back = applyCentreDecision(
+      returned,
+      { decision: 'send_back', note: '供水管网属贵单位' },
+      dispatcher,
+      ctx(monday),
+    );
+    expect(back.ticket.status).toBe('handling');
+  });
+
+  it('extends a deadline up to the cap and tells the caller; a refusal keeps the old date', () => {
+    const signed = applyUnitAction(
+      dispatched(monday),
+      'water-supply',
+      { action: 'sign' },
+      clerk,
+      ctx(monday),
+    ).ticket;
+    const asked = applyUnitAction(
+      signed,
+      'water-supply',
+      { action: 'extend', workingDays: 5, reason: '需更换主管道' },
+      clerk,
+      ctx(monday),
+    ).ticket;
+    const approved = applyCentreDecision(
+      asked,
+      { decision: 'approve_extension' },
+      dispatcher,
+      ctx(monday),
+    );
+    expect(approved.ticket.deadlines.replyBy).toBe(
+      calendar.addWorkingDays(new Date(signed.deadlines.replyBy!), 5).toISOString(),
+    );
+    expect(approved.history.details).toMatchObject({ workingDays: 5, callerInformed: true });
+    expect(approved.ticket.extendedWorkingDays).toBe(5);
+    expect(() =>
+      applyUnitAction(
+        approved.ticket,
+        'water-supply',
+        { action: 'extend', workingDays: 6, reason: 'again' },
+        clerk,
+        ctx(monday),
+      ),
+    ).toThrow(/at most 5 more/);
+    const asked2 = applyUnitAction(
+      approved.ticket,
+      'water-supply',
+      { action: 'extend', workingDays: 2, reason: 'again' },
+      clerk,
+      ctx(monday),
+    ).ticket;
+    const refused = applyCentreDecision(
+      asked2,
+      { decision: 'refuse_extension', note: '理由不充分' },
+      dispatcher,
+      ctx(monday),
+    );
+    expect(refused.ticket).toMatchObject({ status: 'handling', extendedWorkingDays: 5 });
+    expect(refused.ticket.deadlines.replyBy).toBe(approved.ticket.deadlines.replyBy);
+  });
+
+  it('excludes an approved unreasonable ticket from assessment and records its public case', () => {
+    const signed = applyUnitAction(
+      dispatched(monday),
+      'water-supply',
+      { action: 'sign' },
+      clerk,
+      ctx(monday),
+    ).ticket;
+    const applied = applyUnitAction(
+      signed,
+      'water-supply',
+      { action: 'unreasonable', category: 'no_factual_basis', evidence: '检测电压正常' },
+      clerk,
+      ctx(monday),
+    );
+    expect(applied.metrics).toEqual([
+      { unitId: 'water-supply', counters: { unreasonableApplied: 1 } },
+    ]);
+    const approved = applyCentreDecision(
+      applied.ticket,
+      {
+        decision: 'approve_unreasonable',
+        publicSummary: '某市民来电反映…',
+        finding: '无事实依据',
+        basis: '《条例》',
+        reply: '感谢理解',
+      },
+      { kind: 'reviewer', id: 'r' },
+      ctx(monday),
+    );
+    expect(approved.ticket).toMatchObject({
+      status: 'closed',
+      closure: 'unreasonable',
+      assessed: {},
+    });
+    expect(approved.ticket.unreasonable).toMatchObject({
+      ticketId: signed.id,
+      category: 'no_factual_basis',
+      callerName: '张三',
+      callerPhone: '13800138000',
+    });
+    expect(approved.metrics).toEqual([
+      { unitId: 'water-supply', counters: { received: -1, signedOnTime: -1 } },
+      { unitId: 'water-supply', counters: { unreasonableApproved: 1 } },
+    ]);
+  });
+
+  it('gives back the remaining time when an unreasonable application is refused', () => {
+    const signed = applyUnitAction(
+      dispatched(monday),
+      'water-supply',
+      { action: 'sign' },
+      clerk,
+      ctx(monday),
+    ).ticket;
+    const remaining = Date.parse(signed.deadlines.replyBy!) - monday.getTime();
+    const applied = applyUnitAction(
+      signed,
+      'water-supply',
+      { action: 'unreasonable', category: 'other', evidence: 'x' },
+      clerk,
+      ctx(monday),
+    ).ticket;
+    const later = new Date(monday.getTime() + 3 * 24 * 3600_000);
+    const refused = applyCentreDecision(
+      applied,
+      { decision: 'refuse_unreasonable', note: '诉求合理' },
+      { kind: 'reviewer', id: 'r' },
+      ctx(later),
+    );
+    expect(refused.ticket.status).toBe('handling');
+    expect(Date.parse(refused.ticket.deadlines.replyBy!) - later.getTime()).toBe(remaining);
+  });
+
+  function inCallback(overrides: Record<string, unknown> = {}) {
+    const signed = applyUnitAction(
+      dispatched(monday, overrides),
+      'water-supply',
+      { action: 'sign' },
+      clerk,
+      ctx(monday),
+    ).ticket;
+    const replied = applyUnitAction(
+      signed,
+      'water-supply',
+      { action: 'reply', content: '已处理', resolved: true },
+      clerk,
+      ctx(monday),
+    ).ticket;
+    return surveyRequested(replied, `${replied.id}.1`, ctx(monday)).ticket;
+  }
+
+  it('records resolved and satisfaction separately and closes', () => {
+    const ticket = inCallback();
+    const t = surveyAnswered(
+      ticket,
+      { surveyId: `${ticket.id}.1`, resolved: false, satisfaction: 'basically_satisfied' },
+      ctx(monday),
+    )!;
+    expect(t.ticket).toMatchObject({
+      status: 'closed',
+      closure: 'callback_done',
+      survey: { reached: true, resolved: false, satisfaction: 'basically_satisfied' },
+    });
+    expect(t.metrics).toEqual([
+      { unitId: 'water-supply', counters: { unresolved: 1, basicallySatisfied: 1 } },
+    ]);
+  });
+
+  it('reopens an unresolved, unsatisfied ticket to the same unit, then escalates at the limit', () => {
+    let ticket = inCallback();
+    for (let reopen = 1; reopen <= config.maxReopens; reopen++) {
+      const surveyId = ticket.surveys.at(-1)!.surveyId;
+      const t = surveyAnswered(
+        ticket,
+        { surveyId, resolved: false, satisfaction: 'unsatisfied' },
+        ctx(monday),
+      )!;
+      expect(t.ticket).toMatchObject({
+        status: 'handling',
+        leadUnit: 'water-supply',
+        reopenCount: reopen,
+      });
+      const replied = applyUnitAction(
+        t.ticket,
+        'water-supply',
+        { action: 'reply', content: '再次处理', resolved: true },
+        clerk,
+        ctx(monday),
+      ).ticket;
+      ticket = surveyRequested(
+        replied,
+        `${replied.id}.${replied.surveys.length + 1}`,
+        ctx(monday),
+      ).ticket;
+    }
+    const last = surveyAnswered(
+      ticket,
+      { surveyId: ticket.surveys.at(-1)!.surveyId, resolved: false, satisfaction: 'unsatisfied' },
+      ctx(monday),
+    )!;
+    expect(last.ticket).toMatchObject({ status: 'closed', closure: 'reopen_limit' });
+    expect(last.history.event).toBe('escalated');
+  });
+
+  it('records an unreachable caller as unreached after the last attempt, never as satisfied', () => {
+    let ticket = inCallback();
+    for (let attempt = 1; attempt < config.callback.attempts; attempt++) {
+      ticket = surveyUnreached(
+        ticket,
+        { surveyId: ticket.surveys.at(-1)!.surveyId, outcome: 'busy' },
+        ctx(monday),
+      )!.ticket;
+      expect(ticket.status).toBe('callback');
+      ticket = surveyRequested(ticket, `${ticket.id}.${attempt + 1}`, ctx(monday)).ticket;
+    }
+    const last = surveyUnreached(
+      ticket,
+      { surveyId: ticket.surveys.at(-1)!.surveyId, outcome: 'no_answer' },
+      ctx(monday),
+    )!;
+    expect(last.ticket).toMatchObject({
+      status: 'closed',
+      closure: 'unreached',
+      survey: { reached: false },
+    });
+    expect(last.metrics).toEqual([{ unitId: 'water-supply', counters: { unreached: 1 } }]);
+  });
+
+  it('closes at intake a consultation answered on the spot, or an out-of-scope matter', () => {
+    const answered = openTicket({
+      id: '20261118-000003',
+      intake: intake({
+        category: '咨询',
+        disposition: { kind: 'answered', answer: '办理时间为工作日9:00-17:00' },
+      }),
+      actor: operator,
+      at: monday,
+    });
+    expect(answered.ticket).toMatchObject({ status: 'closed', closure: 'answered_on_the_spot' });
+    const referred = openTicket({
+      id: '20261118-000004',
+      intake: intake({ disposition: { kind: 'referred', referral: 'litigation' } }),
+      actor: operator,
+      at: monday,
+    });
+    expect(referred.ticket).toMatchObject({
+      status: 'closed',
+      closure: 'referred',
+      referral: 'litigation',
+    });
+    expect(nextStep(referred.ticket, ctx(monday)).kind).toBe('done');
+  });
+
+  it('asks the centre when no dispatch rule fits', () => {
     const opened = openTicket({
-      id: '20261118-000002',
+      id: '20261118-000005',
       intake: intake(),
       actor: operator,
       at: monday,
     }).ticket;
-    expect(() =>
-      recordReply(opened, {
-        reply: { content: 'x', resolved: true },
-        unitId: 'u',
-        actor: operator,
-        at: monday,
-      }),
-    ).toThrow(/cannot reply/);
+    const queued = toManualDispatch(opened, 'no rule', ctx(monday)).ticket;
+    expect(nextStep(queued, ctx(monday))).toMatchObject({ kind: 'await_centre' });
+    const routed = applyCentreDecision(
+      queued,
+      { decision: 'dispatch', lead: 'water-supply', assist: [] },
+      dispatcher,
+      ctx(monday),
+    );
+    expect(routed.ticket.status).toBe('dispatched');
   });
 });
 

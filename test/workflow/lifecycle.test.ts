@@ -1,129 +1,426 @@
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordSurveyAnswer, recordSurveyUnreachable } from '#core/tickets';
+import { ticketDeps } from '#functions/lib/deps';
 import type { LocalStack } from '#local/stack';
-import { type Api, apiClient, eventually, replyIdFrom, startTestStack } from '../support/local-stack.ts';
+import { type Api, apiClient, replyIdFrom, startTestStack } from '../support/local-stack.ts';
 
 /**
- * The lifecycle state machine as synthesized from the CDK app, executed by the local Step
- * Functions endpoint with the real handlers, on a virtual clock that the test moves forward.
+ * Every path of the lifecycle state machine as synthesized from the CDK app, executed by the
+ * local Step Functions endpoint with the real handlers and DynamoDB Local, on a virtual clock
+ * the test moves forward (no test waits for a deadline).
  */
 let stack: LocalStack;
 let api: Api;
 let sfn: SFNClient;
-const HOUR = 3600_000;
+const surveysRequested: string[] = [];
 
 beforeAll(async () => {
   // Monday 16 November 2026, 10:00 in Qingshan: a plain working week ahead.
   stack = await startTestStack({ start: new Date('2026-11-16T02:00:00Z') });
   api = apiClient(stack);
-  sfn = new SFNClient({ endpoint: stack.urls.sfn, region: 'cn-north-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  sfn = new SFNClient({
+    endpoint: stack.urls.sfn,
+    region: 'cn-north-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  // The phone system is a port: here it only notes the request, and the test answers for the caller.
+  ticketDeps().surveys = {
+    requestSurvey: async ({ surveyId }) => void surveysRequested.push(surveyId),
+  };
 }, 120_000);
 
 afterAll(async () => {
   await stack?.close();
 });
 
-function executionArn(ticketId: string): string {
-  return `${stack.lifecycleArn.replace(':stateMachine:', ':execution:')}:${ticketId}`;
-}
+let callers = 0;
+const executionArn = (id: string, name = id) =>
+  `${stack.lifecycleArn.replace(':stateMachine:', ':execution:')}:${name}`;
+const settle = () => stack.sfn.waitForIdle();
 
-async function file(body: Record<string, unknown>): Promise<string> {
+async function file(body: Record<string, unknown> = {}): Promise<string> {
+  callers++;
   const created = await api('POST', '/tickets', {
     token: stack.tokens.operator,
-    body: { content: '小区供暖温度不达标', category: '投诉', topic: 'heating', place: { district: 'qingshan', township: 'beiyuan' }, ...body },
+    body: {
+      caller: { name: '王五', phone: `138${String(20_000_000 + callers).slice(-8)}` },
+      content: '小区供暖温度不达标',
+      category: '投诉',
+      topic: 'heating',
+      place: { district: 'qingshan', township: 'beiyuan', address: `北苑小区${callers}号楼` },
+      ...body,
+    },
   });
   expect(created.status, created.text).toBe(201);
-  await stack.sfn.waitForIdle();
+  await settle();
   return created.body.id;
 }
 
 async function view(id: string) {
   return (await api('GET', `/tickets/${id}`, { token: stack.tokens.supervisor })).body;
 }
+const events = async (id: string) =>
+  (await view(id)).history.map((h: { event: string }) => h.event);
+const mailsFor = (id: string) => stack.ses.messages().filter((m) => m.subject.includes(id));
+const linkOf = (id: string) =>
+  replyIdFrom(
+    mailsFor(id).find((m) => m.to.includes('heating-supply@qingshan.example.gov.cn'))?.text ??
+      mailsFor(id)[0]!.text,
+  );
 
-function mailsFor(id: string) {
-  return stack.ses.messages().filter((m) => m.subject.includes(id));
+async function act(id: string, body: Record<string, unknown>, expected = 200) {
+  const response = await api('POST', `/replies/${linkOf(id)}`, { body });
+  expect(response.status, response.text).toBe(expected);
+  await settle();
+  return response;
+}
+
+async function decide(
+  id: string,
+  body: Record<string, unknown>,
+  role: 'dispatcher' | 'reviewer' = 'dispatcher',
+) {
+  const response = await api('POST', `/tickets/${id}/decisions`, {
+    token: stack.tokens[role],
+    body,
+  });
+  expect(response.status, response.text).toBe(200);
+  await settle();
 }
 
 async function advanceTo(iso: string): Promise<void> {
   const ms = Date.parse(iso) - stack.clock.nowMs();
   if (ms > 0) stack.clock.advance(ms + 1000);
-  await stack.sfn.waitForIdle();
+  await settle();
+}
+
+async function answerSurvey(
+  id: string,
+  answer: { resolved: boolean; satisfaction: 'satisfied' | 'basically_satisfied' | 'unsatisfied' },
+) {
+  const { ticket } = await view(id);
+  const surveyId = ticket.surveys.at(-1).surveyId;
+  expect(surveysRequested).toContain(surveyId);
+  expect(await recordSurveyAnswer(ticketDeps(), surveyId, answer)).toBe('recorded');
+  await settle();
+}
+
+async function succeeded(id: string, name = id) {
+  await settle();
+  const execution = await sfn.send(
+    new DescribeExecutionCommand({ executionArn: executionArn(id, name) }),
+  );
+  expect(execution.status).toBe('SUCCEEDED');
 }
 
 describe('the ticket lifecycle on the synthesized ASL', () => {
-  it('reminds, chases when overdue, marks for report, then takes a late reply and closes', async () => {
-    const id = await file({});
-    const { ticket } = await view(id);
-    expect(ticket.status).toBe('dispatched');
-    const { remindAt, replyBy, reportAt } = ticket.deadlines;
-
-    await advanceTo(remindAt);
-    await advanceTo(replyBy);
-    await advanceTo(reportAt);
-    const chased = await view(id);
-    expect(chased.history.map((h: { event: string }) => h.event)).toEqual([
+  it('chases a late sign-for, reminds, escalates when overdue, marks for report, then closes on a late reply', async () => {
+    const id = await file();
+    const { deadlines } = (await view(id)).ticket;
+    await advanceTo(deadlines.signRemindAt);
+    await advanceTo(deadlines.signBy);
+    await act(id, { action: 'sign' });
+    await advanceTo(deadlines.remindAt);
+    await advanceTo(deadlines.replyBy);
+    await advanceTo(deadlines.reportAt);
+    await act(id, { action: 'reply', content: '已更换换热站阀门', resolved: true });
+    await answerSurvey(id, {
+      resolved: true,
+      satisfied: undefined,
+      satisfaction: 'satisfied',
+    } as never);
+    expect(await events(id)).toEqual([
       'received',
       'dispatched',
+      'sign_reminded',
+      'sign_overdue',
+      'signed',
       'reminded',
       'overdue',
       'marked_for_report',
+      'replied',
+      'survey_requested',
+      'closed',
     ]);
+    const { ticket, history } = await view(id);
+    expect(ticket).toMatchObject({
+      status: 'closed',
+      closure: 'callback_done',
+      survey: { reached: true, resolved: true, satisfaction: 'satisfied' },
+    });
+    expect(history.find((h: { event: string }) => h.event === 'signed').details).toEqual({
+      onTime: false,
+    });
+    expect(history.find((h: { event: string }) => h.event === 'replied').details).toEqual({
+      onTime: false,
+    });
     const subjects = mailsFor(id).map((m) => m.subject);
-    expect(subjects).toHaveLength(4);
-    expect(subjects[0]).toContain('派单');
-    expect(subjects[1]).toContain('催办');
-    expect(subjects[2]).toContain('督办');
-    expect(subjects[3]).toContain('通报');
-
-    // Each chase mail carries a fresh link; the dispatch link no longer works.
-    const firstLink = replyIdFrom(mailsFor(id)[0]!.text);
-    const latestLink = replyIdFrom(mailsFor(id).at(-1)!.text);
-    const stale = await api('POST', `/replies/${firstLink}`, { body: { content: '已处理', resolved: true } });
-    expect(stale.status).toBe(410);
-    const late = await api('POST', `/replies/${latestLink}`, { body: { content: '已更换换热站阀门', resolved: true } });
-    expect(late.status, late.text).toBe(200);
-
-    await stack.sfn.waitForIdle();
-    const closed = await view(id);
-    expect(closed.ticket.status).toBe('closed');
-    expect(closed.history.find((h: { event: string }) => h.event === 'replied').details).toEqual({ onTime: false });
-    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(id) }));
-    expect(execution.status).toBe('SUCCEEDED');
+    expect(subjects.map((s) => s.slice(0, 9))).toEqual([
+      '【12345派单】',
+      '【12345催签】',
+      '【12345督办】',
+      '【12345催办】',
+      '【12345督办】',
+      '【12345通报】',
+    ]);
+    // One link per assignment: every mail carries the same one.
+    expect(new Set(mailsFor(id).map((m) => replyIdFrom(m.text))).size).toBe(1);
+    await succeeded(id);
   });
 
   it('spends the same number of transitions on a 24-hour and a 15-working-day deadline', async () => {
     const transitionsFor = async (extra: Record<string, unknown>) => {
-      const id = await file(extra);
-      const mail = mailsFor(id)[0]!;
-      expect((await api('POST', `/replies/${replyIdFrom(mail.text)}`, { body: { content: '已处理', resolved: true } })).status).toBe(200);
-      await stack.sfn.waitForIdle();
+      const id = await file({ noCallback: true, ...extra });
+      await act(id, { action: 'sign' });
+      await act(id, { action: 'reply', content: '已处理', resolved: true });
       expect((await view(id)).ticket.status).toBe('closed');
+      await succeeded(id);
       return stack.sfn.stats(executionArn(id)).stateTransitions;
     };
     const urgent = await transitionsFor({ urgency: 'urgent' });
-    const complaint = await transitionsFor({ category: '投诉' });
+    const complaint = await transitionsFor({});
     expect(urgent).toBe(complaint);
-    expect(urgent).toBeLessThan(20);
+    expect(urgent).toBeLessThan(25);
   });
 
-  it('resumes an open ticket in a fresh execution from the stage stored on the ticket', async () => {
-    const id = await file({});
-    const before = await view(id);
-    // Simulate the engine losing the execution (a restart): stop it, then start a new one as the
-    // stack does at start-up. The ticket, not the execution, says where it is.
-    const { StopExecutionCommand, StartExecutionCommand } = await import('@aws-sdk/client-sfn');
-    await sfn.send(new StopExecutionCommand({ executionArn: executionArn(id) }));
-    await sfn.send(new StartExecutionCommand({ stateMachineArn: stack.lifecycleArn, name: `${id}-resumed`, input: JSON.stringify({ ticketId: id }) }));
-    await stack.sfn.waitForIdle();
+  it('returns a ticket, and the centre re-dispatches it to the right unit', async () => {
+    const id = await file({ topic: 'water-supply' });
+    await act(id, { action: 'return', reason: '属供热管网问题，非供水' });
+    expect((await view(id)).ticket.status).toBe('return_review');
+    expect(mailsFor(id).some((m) => m.to.includes('dispatch@12345.qingshan.example.gov.cn'))).toBe(
+      true,
+    );
+    await decide(id, { decision: 'dispatch', lead: 'heating-supply', assist: [] });
+    const { ticket } = await view(id);
+    expect(ticket).toMatchObject({
+      status: 'dispatched',
+      leadUnit: 'heating-supply',
+      returnedBy: ['water-supply'],
+    });
+    // The new unit got its own link; the old one no longer works.
+    const heatingMail = mailsFor(id).find((m) =>
+      m.to.includes('heating-supply@qingshan.example.gov.cn'),
+    )!;
+    expect(heatingMail).toBeDefined();
+    const oldLink = replyIdFrom(mailsFor(id)[0]!.text);
+    expect((await api('POST', `/replies/${oldLink}`, { body: { action: 'sign' } })).status).toBe(
+      410,
+    );
+  });
 
+  it('approves an extension and refuses the next one', async () => {
+    const id = await file();
+    await act(id, { action: 'sign' });
+    const before = (await view(id)).ticket.deadlines.replyBy;
+    await act(id, { action: 'extend', workingDays: 5, reason: '需更换主管道' });
+    await decide(id, { decision: 'approve_extension' });
+    const extended = (await view(id)).ticket;
+    expect(extended).toMatchObject({ status: 'handling', extendedWorkingDays: 5 });
+    expect(extended.deadlines.replyBy > before).toBe(true);
+    await act(id, { action: 'extend', workingDays: 3, reason: '仍需时间' });
+    await decide(id, { decision: 'refuse_extension', note: '理由不充分' });
+    expect((await view(id)).ticket).toMatchObject({ status: 'handling', extendedWorkingDays: 5 });
+    expect(await events(id)).toContain('extension_refused');
+    expect(mailsFor(id).some((m) => m.subject.includes('延期'))).toBe(true);
+  });
+
+  it('approves an unreasonable-request application: closed, out of assessment, queued for the bulletin', async () => {
+    const id = await file({ content: '要求为其每天送水上门' });
+    await act(id, { action: 'sign' });
+    await act(id, {
+      action: 'unreasonable',
+      category: 'outside_remit',
+      evidence: '诉求超出公共服务范围',
+    });
+    const response = await api('POST', `/tickets/${id}/decisions`, {
+      token: stack.tokens.dispatcher,
+      body: {
+        decision: 'approve_unreasonable',
+        publicSummary: '某市民来电要求每天送水上门。',
+        finding: '超出热线受理范围',
+        basis: '《12345热线管理办法》',
+        reply: '感谢来电，建议通过市场化服务解决。',
+      },
+    });
+    expect(response.status).toBe(403);
+    await decide(
+      id,
+      {
+        decision: 'approve_unreasonable',
+        publicSummary: '某市民来电要求每天送水上门。',
+        finding: '超出热线受理范围',
+        basis: '《12345热线管理办法》',
+        reply: '感谢来电，建议通过市场化服务解决。',
+      },
+      'reviewer',
+    );
+    const { ticket } = await view(id);
+    expect(ticket).toMatchObject({
+      status: 'closed',
+      closure: 'unreasonable',
+      assessed: {},
+      unreasonable: { category: 'outside_remit' },
+    });
+    await succeeded(id);
+  });
+
+  it('refuses an unreasonable-request application and gives back the remaining time', async () => {
+    const id = await file();
+    await act(id, { action: 'sign' });
+    const remaining = Date.parse((await view(id)).ticket.deadlines.replyBy) - stack.clock.nowMs();
+    await act(id, {
+      action: 'unreasonable',
+      category: 'no_factual_basis',
+      evidence: '经检测温度达标',
+    });
+    stack.clock.advance(3 * 24 * 3600_000);
+    await decide(id, { decision: 'refuse_unreasonable', note: '室温检测记录不完整' }, 'reviewer');
+    const { ticket } = await view(id);
+    expect(ticket.status).toBe('handling');
+    expect(
+      Math.abs(Date.parse(ticket.deadlines.replyBy) - stack.clock.nowMs() - remaining),
+    ).toBeLessThan(5_000);
+  });
+
+  it('reopens an unresolved, unsatisfied ticket to the same unit and closes on the second, satisfied callback', async () => {
+    const id = await file();
+    await act(id, { action: 'sign' });
+    await act(id, { action: 'reply', content: '已调节', resolved: true });
+    await answerSurvey(id, { resolved: false, satisfaction: 'unsatisfied' });
+    expect((await view(id)).ticket).toMatchObject({
+      status: 'handling',
+      reopenCount: 1,
+      leadUnit: 'heating-supply',
+    });
+    expect(mailsFor(id).some((m) => m.subject.includes('重办'))).toBe(true);
+    await act(id, { action: 'reply', content: '已更换暖气片', resolved: true });
+    await answerSurvey(id, { resolved: true, satisfaction: 'basically_satisfied' });
+    const { ticket } = await view(id);
+    expect(ticket).toMatchObject({
+      status: 'closed',
+      closure: 'callback_done',
+      survey: { resolved: true, satisfaction: 'basically_satisfied' },
+    });
+    await succeeded(id);
+  });
+
+  it('records an unreachable caller as unreached after every attempt, including one that timed out', async () => {
+    const id = await file();
+    await act(id, { action: 'sign' });
+    await act(id, { action: 'reply', content: '已处理', resolved: true });
+    const first = (await view(id)).ticket.surveys[0];
+    expect(await recordSurveyUnreachable(ticketDeps(), first.surveyId, 'busy')).toBe('recorded');
+    await settle();
+    await advanceTo((await view(id)).ticket.surveys[1].dueAt);
+    const third = (await view(id)).ticket.surveys[2];
+    expect(await recordSurveyUnreachable(ticketDeps(), third.surveyId, 'no_answer')).toBe(
+      'recorded',
+    );
+    await settle();
+    const { ticket } = await view(id);
+    expect(ticket).toMatchObject({
+      status: 'closed',
+      closure: 'unreached',
+      survey: { reached: false },
+    });
+    expect(ticket.surveys.map((s: { outcome: string }) => s.outcome)).toEqual([
+      'busy',
+      'no_answer',
+      'no_answer',
+    ]);
+    expect(await recordSurveyUnreachable(ticketDeps(), `${id}.9`, 'busy')).toBe('unknown');
+  });
+
+  it('merges a repeat request about the same matter into the open ticket', async () => {
+    const first = await file();
+    const phone = (await view(first)).ticket.caller.phone;
+    const created = await api('POST', '/tickets', {
+      token: stack.tokens.operator,
+      body: {
+        caller: { phone },
+        content: '还是不热',
+        category: '投诉',
+        topic: 'heating',
+        place: { district: 'qingshan', township: 'beiyuan' },
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.status).toBe('merged');
+    expect((await view(created.body.id)).ticket.mergedInto).toBe(first);
+  });
+
+  it('queues a ticket no rule fits for a dispatcher, who routes it', async () => {
+    const id = await file({ topic: 'neighbourhood', place: { district: 'qingshan' } });
+    expect((await view(id)).ticket.status).toBe('awaiting_dispatch');
+    await decide(id, { decision: 'dispatch', lead: 'chengguan-office', assist: ['justice'] });
+    expect((await view(id)).ticket).toMatchObject({
+      status: 'dispatched',
+      leadUnit: 'chengguan-office',
+      assistingUnits: ['justice'],
+    });
+  });
+
+  it('resumes an open ticket in a fresh execution from its stored stage, without mailing the unit again', async () => {
+    const id = await file();
+    await act(id, { action: 'sign' });
+    const before = await view(id);
+    const mails = mailsFor(id).length;
+    await sfn.send(new StopExecutionCommand({ executionArn: executionArn(id) }));
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: stack.lifecycleArn,
+        name: `${id}-resumed`,
+        input: JSON.stringify({ ticketId: id }),
+      }),
+    );
+    await settle();
     const resumed = await view(id);
     expect(resumed.ticket.version).toBe(before.ticket.version);
     expect(resumed.ticket.deadlines).toEqual(before.ticket.deadlines);
-    // The unit keeps the link it already has: no second dispatch mail.
-    expect(mailsFor(id)).toHaveLength(1);
-    const reply = await api('POST', `/replies/${replyIdFrom(mailsFor(id)[0]!.text)}`, { body: { content: '已处理', resolved: true } });
-    expect(reply.status, reply.text).toBe(200);
-    await eventually(async () => expect((await view(id)).ticket.status).toBe('closed'));
+    expect(mailsFor(id)).toHaveLength(mails);
+    await act(id, { action: 'reply', content: '已处理', resolved: true });
+    expect((await view(id)).ticket.status).toBe('callback');
+  });
+
+  it('settles a reply racing its deadline into one outcome with a consistent history', async () => {
+    const id = await file({ noCallback: true });
+    await act(id, { action: 'sign' });
+    const { replyBy } = (await view(id)).ticket.deadlines;
+    stack.clock.advance(Date.parse(replyBy) - stack.clock.nowMs());
+    const reply = api('POST', `/replies/${linkOf(id)}`, {
+      body: { action: 'reply', content: '刚好处理完', resolved: true },
+    });
+    expect((await reply).status).toBe(200);
+    await settle();
+    const { ticket, history } = await view(id);
+    expect(ticket.status).toBe('closed');
+    expect(history.map((h: { version: number }) => h.version)).toEqual(
+      history.map((_: unknown, i: number) => i + 1),
+    );
+    expect(history.filter((h: { event: string }) => h.event === 'replied')).toHaveLength(1);
+    await succeeded(id);
+  });
+
+  it('counts each event once in the month’s metrics even when a step is retried', async () => {
+    const id = await file({ noCallback: true });
+    const { invokeFunction } = await import('#local/functions');
+    // Run the routing and chase steps again as a Lambda retry would: nothing changes twice.
+    await invokeFunction('route-ticket', { ticketId: id });
+    await invokeFunction('chase-ticket', { ticketId: id });
+    const metrics = await api('GET', '/metrics?period=2026-11', { token: stack.tokens.supervisor });
+    expect(metrics.status).toBe(200);
+    const heating = metrics.body.units.find(
+      (u: { unitId: string }) => u.unitId === 'heating-supply',
+    );
+    const dispatched = (await Promise.all(Array.from({ length: callers }, async () => 0))).length;
+    expect(heating.counters.received).toBeGreaterThan(0);
+    expect(heating.counters.received).toBeLessThanOrEqual(dispatched);
+    expect(await events(id)).toEqual(['received', 'dispatched']);
   });
 });
