@@ -55,8 +55,7 @@ export const CENTRE_STAGES: readonly TicketStatus[] = [
   'reply_review',
 ];
 
-export const TICKET_ID_PATTERN = /^\d{8}-\d{6}$/;
-export const ticketIdSchema = z.string().regex(TICKET_ID_PATTERN, 'must look like 20261121-000123');
+export { TICKET_ID_PATTERN, ticketIdSchema } from './ticket-id.ts';
 
 const trimmed = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
 const idString = z

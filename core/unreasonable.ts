@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ticketIdSchema } from './ticket.ts';
+import { ticketIdSchema } from './ticket-id.ts';
 
 /**
  * 不合理不合规诉求: the categories a unit may apply under and the centre approves. The ids are

@@ -1,5 +1,11 @@
 import type { Clock } from '#core/clock';
 
+export interface ClockState {
+  virtualMs: number;
+  realMs: number;
+  speed: number;
+}
+
 interface Timer {
   dueMs: number;
   resolve: () => void;
@@ -18,10 +24,25 @@ export class VirtualClock implements Clock {
   private timers: Timer[] = [];
   private wakeUp: NodeJS.Timeout | undefined;
 
-  constructor(options: { start?: Date; speed?: number } = {}) {
+  private readonly onChange: ((state: ClockState) => void) | undefined;
+
+  constructor(
+    options: { start?: Date; speed?: number; onChange?: (state: ClockState) => void } = {},
+  ) {
     this.baseRealMs = Date.now();
     this.baseVirtualMs = options.start?.getTime() ?? this.baseRealMs;
     this.speedFactor = options.speed ?? 1;
+    this.onChange = options.onChange;
+  }
+
+  /** Where the clock stands, to be saved and resumed after a restart. */
+  state(): ClockState {
+    return { virtualMs: this.nowMs(), realMs: Date.now(), speed: this.speedFactor };
+  }
+
+  /** The virtual time a clock saved as `state` shows now, had it kept running. */
+  static resumedAt(state: ClockState, realNowMs = Date.now()): Date {
+    return new Date(state.virtualMs + Math.max(0, realNowMs - state.realMs) * state.speed);
   }
 
   now(): Date {
@@ -41,6 +62,7 @@ export class VirtualClock implements Clock {
     this.rebase();
     this.speedFactor = speed;
     this.schedule();
+    this.onChange?.(this.state());
   }
 
   /** Moves virtual time forward and fires every sleeper that is now due. */
@@ -49,6 +71,7 @@ export class VirtualClock implements Clock {
     this.rebase();
     this.baseVirtualMs += ms;
     this.fireDue();
+    this.onChange?.(this.state());
   }
 
   /** Resolves when virtual time reaches `dueMs`; rejects with the signal's reason if aborted. */

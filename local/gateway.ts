@@ -135,8 +135,11 @@ export async function startGateway(options: {
       )) as APIGatewayProxyStructuredResultV2;
       res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       res.end(result.body ?? '');
-    } catch {
+    } catch (error) {
       // A handler that throws past its own error mapping is a 500 in API Gateway too.
+      console.error(
+        `[gateway] ${req.method} ${req.url?.split('?')[0]}: ${(error as Error)?.name}: ${(error as Error)?.message}`,
+      );
       if (!res.headersSent) send(res, 500, { message: 'Internal Server Error' });
       else res.end();
     }
