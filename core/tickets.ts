@@ -172,14 +172,27 @@ export async function fileTicket(deps: TicketDeps, intake: Intake, actor: Actor)
   return opened.ticket;
 }
 
+export interface TicketView extends Omit<TicketDetail, 'wait'> {
+  /** A merged ticket (并单) follows the outcome of the ticket it was merged into. */
+  mergedWith?: Pick<Ticket, 'id' | 'status' | 'closure' | 'closedAt' | 'leadUnit'>;
+}
+
 export async function viewTicket(
   deps: TicketDeps,
   id: string,
   principal: Principal,
-): Promise<Omit<TicketDetail, 'wait'>> {
+): Promise<TicketView> {
   const detail = await requireDetail(deps, id);
   assertCanView(principal, detail.ticket);
-  return { ticket: redactFor(principal, detail.ticket), history: detail.history };
+  const view: TicketView = { ticket: redactFor(principal, detail.ticket), history: detail.history };
+  const primary = detail.ticket.mergedInto
+    ? await deps.store.get(detail.ticket.mergedInto)
+    : undefined;
+  if (primary) {
+    const { id: primaryId, status, closure, closedAt, leadUnit } = primary;
+    view.mergedWith = { id: primaryId, status, closure, closedAt, leadUnit };
+  }
+  return view;
 }
 
 // ─── Workflow steps ──────────────────────────────────────────────────────────────────────────

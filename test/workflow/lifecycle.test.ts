@@ -352,7 +352,13 @@ describe('the ticket lifecycle on the synthesized ASL', () => {
     });
     expect(created.status).toBe(201);
     expect(created.body.status).toBe('merged');
-    expect((await view(created.body.id)).ticket.mergedInto).toBe(first);
+    const merged = await view(created.body.id);
+    expect(merged.ticket.mergedInto).toBe(first);
+    expect(merged.mergedWith).toMatchObject({
+      id: first,
+      status: 'dispatched',
+      leadUnit: 'heating-supply',
+    });
   });
 
   it('queues a ticket no rule fits for a dispatcher, who routes it', async () => {
