@@ -13,7 +13,7 @@ import type {
   TicketStatus,
   UnitAction,
 } from './ticket.ts';
-import { UNIT_STAGES } from './ticket.ts';
+import { METRIC_COUNTERS, UNIT_STAGES } from './ticket.ts';
 
 /** Adds a time limit to an instant on the hotline's calendar (working days, hours…). */
 export type AddDuration = (from: Date, duration: LimitDuration) => Date;
@@ -45,23 +45,9 @@ export interface Context {
 export const SYSTEM: Actor = { kind: 'system', id: 'workflow' };
 
 /** Counters that describe the unit's work, and so are taken back if the ticket is unreasonable. */
-const ASSESSED: readonly MetricCounter[] = [
-  'received',
-  'signedOnTime',
-  'signedLate',
-  'repliedOnTime',
-  'repliedLate',
-  'overdue',
-  'returned',
-  'extended',
-  'resolved',
-  'unresolved',
-  'satisfied',
-  'basicallySatisfied',
-  'unsatisfied',
-  'unreached',
-  'reopened',
-];
+const ASSESSED: readonly MetricCounter[] = METRIC_COUNTERS.filter(
+  (c) => !c.startsWith('unreasonable'),
+);
 
 function addAssessed(ticket: Ticket, metrics: MetricDelta[]): Ticket['assessed'] {
   const assessed = structuredClone(ticket.assessed);
