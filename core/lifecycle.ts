@@ -680,7 +680,7 @@ export function surveyAnswered(
 /** A survey attempt failed (busy, no answer, failed). After the last attempt: unreached. */
 export function surveyUnreached(
   ticket: Ticket,
-  input: { surveyId: string; outcome: 'busy' | 'no_answer' | 'failed' },
+  input: { surveyId: string; outcome: 'busy' | 'no_answer' | 'failed'; reason?: string },
   ctx: Context,
 ): Transition | undefined {
   if (ticket.status !== 'callback') return undefined;
@@ -709,7 +709,12 @@ export function surveyUnreached(
   return change(
     ticket,
     { surveys },
-    { ...line, event: 'survey_unreached', reason: `回访未接通: ${input.outcome}` },
+    {
+      ...line,
+      event: 'survey_unreached',
+      reason: `回访未接通: ${input.outcome}`,
+      ...(input.reason ? { details: { reason: input.reason } } : {}),
+    },
   );
 }
 

@@ -90,9 +90,18 @@ export interface SurveyRequest {
   callee: string;
 }
 
+/**
+ * What a survey request came to, for the ticket's history. Never holds the callee's number.
+ * `accepted: false` means the phone system refused or could not be reached after the retries.
+ */
+export type SurveyRequestResult =
+  | { accepted: true; via: string; attempts: number; callId?: string }
+  | { accepted: false; via: string; attempts: number; reason: string };
+
 /** Asks the phone system to survey a caller (回访); the result comes back as a webhook. */
 export interface SurveyRequester {
-  requestSurvey(request: SurveyRequest): Promise<void>;
+  /** Adapters return a SurveyRequestResult; undefined only from test doubles with nothing to say. */
+  requestSurvey(request: SurveyRequest): Promise<SurveyRequestResult | undefined>;
 }
 
 export interface Workflow {

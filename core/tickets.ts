@@ -366,11 +366,18 @@ export async function surveyCaller(deps: TicketDeps, id: string, taskToken: stri
     requested.ticket.version,
   );
   if (!stored) await lookAgain(deps, id, taskToken);
+  let refusal: string | undefined;
   try {
-    await deps.surveys.requestSurvey({ surveyId, ticketId: id, callee: ticket.caller!.phone! });
-  } catch {
-    await recordSurveyUnreachable(deps, surveyId, 'failed');
+    const result = await deps.surveys.requestSurvey({
+      surveyId,
+      ticketId: id,
+      callee: ticket.caller!.phone!,
+    });
+    if (result && !result.accepted) refusal = `${result.via}: ${result.reason}`;
+  } catch (error) {
+    refusal = (error as Error).name;
   }
+  if (refusal) await recordSurveyUnreachable(deps, surveyId, 'failed', refusal);
 }
 
 /**
@@ -542,9 +549,11 @@ export async function recordSurveyUnreachable(
   deps: TicketDeps,
   surveyId: string,
   outcome: 'busy' | 'no_answer' | 'failed',
+  /** Why the phone system could not place the call, for the ticket's history. */
+  reason?: string,
 ): Promise<SurveyOutcome> {
   return applySurvey(deps, surveyId, (ticket, ctx) =>
-    surveyUnreached(ticket, { surveyId, outcome }, ctx),
+    surveyUnreached(ticket, { surveyId, outcome, ...(reason ? { reason } : {}) }, ctx),
   );
 }
 

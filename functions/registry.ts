@@ -14,9 +14,82 @@ export const FUNCTIONS = {
   'route-ticket': { entry: 'functions/workflow/route-ticket.ts', mails: false, starts: false },
   'await-unit': { entry: 'functions/workflow/await-unit.ts', mails: true, starts: false },
   'await-centre': { entry: 'functions/workflow/await-centre.ts', mails: true, starts: false },
-  'survey-caller': { entry: 'functions/workflow/survey-caller.ts', mails: false, starts: false },
+  'survey-caller': {
+    entry: 'functions/workflow/survey-caller.ts',
+    mails: false,
+    starts: false,
+    phone: true,
+  },
   'chase-ticket': { entry: 'functions/workflow/chase-ticket.ts', mails: false, starts: false },
   'close-ticket': { entry: 'functions/workflow/close-ticket.ts', mails: false, starts: false },
+  'phone-webhook': {
+    entry: 'functions/api/phone-webhook.ts',
+    mails: false,
+    starts: true,
+    phone: true,
+  },
+  callbacks: { entry: 'functions/api/callbacks.ts', mails: false, starts: false },
+  'connect-flow': {
+    entry: 'functions/phone/connect-flow.ts',
+    mails: false,
+    starts: true,
+    phone: true,
+  },
+  'connect-events': {
+    entry: 'functions/phone/connect-events.ts',
+    mails: false,
+    starts: true,
+    phone: true,
+  },
+  // The bulletin run (不合理诉求通报): `bulletin` functions get the bucket and the schedule's grants.
+  'bulletin-collect': {
+    entry: 'functions/bulletin/collect.ts',
+    mails: false,
+    starts: false,
+    bulletin: true,
+  },
+  'bulletin-draft': {
+    entry: 'functions/bulletin/draft.ts',
+    mails: false,
+    starts: false,
+    bulletin: true,
+  },
+  'bulletin-check-privacy': {
+    entry: 'functions/bulletin/check-privacy.ts',
+    mails: false,
+    starts: false,
+    bulletin: true,
+  },
+  'bulletin-request-approval': {
+    entry: 'functions/bulletin/request-approval.ts',
+    mails: true,
+    starts: false,
+    bulletin: true,
+  },
+  'bulletin-publish': {
+    entry: 'functions/bulletin/publish.ts',
+    mails: false,
+    starts: false,
+    bulletin: true,
+  },
+  'bulletin-notify': {
+    entry: 'functions/bulletin/notify.ts',
+    mails: true,
+    starts: false,
+    bulletin: true,
+  },
+  'bulletin-draft-page': {
+    entry: 'functions/bulletin/draft-page.ts',
+    mails: false,
+    starts: false,
+    bulletin: true,
+  },
+  'bulletin-decide': {
+    entry: 'functions/bulletin/decide-draft.ts',
+    mails: false,
+    starts: false,
+    bulletin: true,
+  },
 } as const;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
@@ -37,4 +110,19 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/metrics', function: 'metrics', auth: 'staff' },
   { method: 'GET', path: '/replies/{replyId}', function: 'link-page', auth: 'link' },
   { method: 'POST', path: '/replies/{replyId}', function: 'link-action', auth: 'link' },
+  { method: 'GET', path: '/callbacks', function: 'callbacks', auth: 'staff' },
+  /** Authenticated by the phone system's signature or credentials, checked by the handler. */
+  { method: 'POST', path: '/webhooks/phone/{provider}', function: 'phone-webhook', auth: 'link' },
+  {
+    method: 'GET',
+    path: '/bulletin-drafts/{draftId}',
+    function: 'bulletin-draft-page',
+    auth: 'link',
+  },
+  {
+    method: 'POST',
+    path: '/bulletin-drafts/{draftId}/decision',
+    function: 'bulletin-decide',
+    auth: 'staff',
+  },
 ];

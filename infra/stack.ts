@@ -5,14 +5,18 @@ import {
   type CfnResource,
   Duration,
   RemovalPolicy,
+  SecretValue,
   Stack,
   type StackProps,
+  TimeZone,
 } from 'aws-cdk-lib';
 import { CorsHttpMethod, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   Architecture,
   type CfnFunction,
@@ -23,6 +27,9 @@ import {
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import {
   DefinitionBody,
   LogLevel,
@@ -33,6 +40,7 @@ import type { Construct } from 'constructs';
 import { INDEXES, TABLE_KEYS } from '../adapters/dynamodb/keys.ts';
 import { TTL_ATTRIBUTE } from '../adapters/dynamodb/schema.ts';
 import { FUNCTIONS, type FunctionKey, ROUTES } from '../functions/registry.ts';
+import { bulletinWorkflow } from '../workflows/bulletin.ts';
 import { ticketLifecycle } from '../workflows/ticket-lifecycle.ts';
 
 export interface HotlineStackProps extends StackProps {
@@ -46,6 +54,23 @@ export interface HotlineStackProps extends StackProps {
   jwtAudience: string[];
   /** The public base URL units' reply links point at (a custom domain of the HTTP API). */
   publicBaseUrl?: string;
+}
+
+/**
+ * The bulletin run's settings, from CDK context (`-c hotline:bulletinSchedule=…`): an EventBridge
+ * Scheduler cron in Asia/Shanghai (default 09:00 on the 1st of each month), the reviewers' and
+ * subscribers' addresses (comma-separated), the approval timeout and the public site address.
+ */
+function bulletinSettings(scope: Construct) {
+  const get = (key: string) => String(scope.node.tryGetContext(`hotline:${key}`) ?? '');
+  return {
+    schedule: get('bulletinSchedule') || 'cron(0 9 1 * ? *)',
+    approvalTimeoutHours: Number(get('bulletinApprovalHours') || 7 * 24),
+    reviewers: get('bulletinReviewers') || 'bulletin-review@12345.example.gov.cn',
+    subscribers: get('bulletinSubscribers'),
+    siteUrl: get('bulletinSiteUrl'),
+    maxCases: get('bulletinMaxCases') || '20',
+  };
 }
 
 /** Marks each Lambda with its registry key, which the local stack uses to find the handler. */
@@ -95,6 +120,27 @@ export class HotlineStack extends Stack {
       this,
     );
 
+    const bulletin = bulletinSettings(this);
+    const bulletinRunName = `${this.stackName}-bulletin`;
+    const bulletinRunArn = Arn.format(
+      {
+        service: 'states',
+        resource: 'stateMachine',
+        resourceName: bulletinRunName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
+      this,
+    );
+
+    // Phone-system webhooks: the JSON of functions/phone/config.ts (webhook secrets, Twilio and
+    // TCCC credentials, where surveys are requested). Deployed as "{}" (nothing configured): put
+    // the real JSON into the secret; functions pick it up within five minutes.
+    const phoneConfig = new Secret(this, 'PhoneConfig', {
+      description: '12345 hotline: phone-system webhook secrets and credentials (JSON)',
+      secretStringValue: SecretValue.unsafePlainText('{}'),
+    });
+    const phoneTenant = String(this.node.tryGetContext('hotline:phoneTenant') ?? 'default');
+
     const sesIdentityArn = Arn.format(
       {
         service: 'ses',
@@ -128,6 +174,17 @@ export class HotlineStack extends Stack {
             ? { SES_CONFIGURATION_SET: props.sesConfigurationSet }
             : {}),
           ...(spec.starts ? { LIFECYCLE_STATE_MACHINE_ARN: lifecycleArn } : {}),
+          PHONE_TENANT: phoneTenant,
+          ...('phone' in spec ? { PHONE_CONFIG_SECRET_ARN: phoneConfig.secretArn } : {}),
+          ...('bulletin' in spec
+            ? {
+                BULLETIN_BUCKET: bulletins.bucketName,
+                BULLETIN_REVIEWERS: bulletin.reviewers,
+                BULLETIN_SUBSCRIBERS: bulletin.subscribers,
+                BULLETIN_MAX_CASES: bulletin.maxCases,
+                ...(bulletin.siteUrl ? { BULLETIN_SITE_URL: bulletin.siteUrl } : {}),
+              }
+            : {}),
         },
         bundling: {
           format: OutputFormat.ESM,
@@ -151,6 +208,16 @@ export class HotlineStack extends Stack {
       if (spec.starts) {
         fn.addToRolePolicy(
           new PolicyStatement({ actions: ['states:StartExecution'], resources: [lifecycleArn] }),
+        );
+      }
+      if ('phone' in spec) phoneConfig.grantRead(fn);
+      if ('bulletin' in spec) {
+        bulletins.grantPut(fn);
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+            resources: [bulletinRunArn],
+          }),
         );
       }
       if (spec.mails) {
@@ -190,6 +257,53 @@ export class HotlineStack extends Stack {
     // Replacing a state machine terminates its running executions: its id never changes.
     (lifecycle.node.defaultChild as CfnResource).overrideLogicalId('TicketLifecycle');
 
+    const bulletinRun = new StateMachine(this, 'BulletinRun', {
+      stateMachineName: bulletinRunName,
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(
+        bulletinWorkflow(
+          this,
+          {
+            collect: functions['bulletin-collect'],
+            draft: functions['bulletin-draft'],
+            checkPrivacy: functions['bulletin-check-privacy'],
+            requestApproval: functions['bulletin-request-approval'],
+            publish: functions['bulletin-publish'],
+            notify: functions['bulletin-notify'],
+          },
+          { approvalTimeout: Duration.hours(bulletin.approvalTimeoutHours) },
+        ),
+      ),
+      tracingEnabled: true,
+      logs: {
+        destination: new LogGroup(this, 'BulletinRunLogs', { retention: RetentionDays.SIX_MONTHS }),
+        level: LogLevel.ERROR,
+        // The privacy guard's cause holds masked excerpts of case texts: keep them out of logs.
+        includeExecutionData: false,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    (bulletinRun.node.defaultChild as CfnResource).overrideLogicalId('BulletinRun');
+    new Schedule(this, 'BulletinSchedule', {
+      description: 'Starts the bulletin of unreasonable requests (不合理诉求通报)',
+      schedule: ScheduleExpression.expression(bulletin.schedule, TimeZone.ASIA_SHANGHAI),
+      target: new StepFunctionsStartExecution(bulletinRun, {
+        input: ScheduleTargetInput.fromObject({}),
+      }),
+    });
+
+    // Amazon Connect: contact flows invoke connect-flow (associate it with the instance), and
+    // contact events reach connect-events through EventBridge. Both are authenticated by AWS.
+    functions['connect-flow'].addPermission('ConnectInvoke', {
+      principal: new ServicePrincipal('connect.amazonaws.com'),
+      sourceAccount: this.account,
+    });
+    new Rule(this, 'ConnectContactEvents', {
+      description: 'Amazon Connect contact events to the hotline',
+      eventPattern: { source: ['aws.connect'], detailType: ['Amazon Connect Contact Event'] },
+      targets: [new LambdaTarget(functions['connect-events'], { retryAttempts: 8 })],
+    });
+
     const authorizer = new HttpJwtAuthorizer('StaffJwt', props.jwtIssuer, {
       jwtAudience: props.jwtAudience,
     });
@@ -213,5 +327,6 @@ export class HotlineStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'LifecycleStateMachineArn', { value: lifecycle.stateMachineArn });
     new CfnOutput(this, 'BulletinBucketName', { value: bulletins.bucketName });
+    new CfnOutput(this, 'BulletinStateMachineArn', { value: bulletinRun.stateMachineArn });
   }
 }

@@ -9,12 +9,20 @@ import { STAFF_ROLES, type StaffRole } from '#core/access';
 import { catalogueSchema } from '#core/catalogue';
 import { useClock } from '#core/clock';
 import sampleCounty from '#data/sample-county.json' with { type: 'json' };
+import type { PhoneConfig } from '#functions/phone/config';
 import type { FunctionKey } from '#functions/registry';
-import { VirtualClock } from './clock.ts';
+import {
+  bulletinRunRoute,
+  bulletinSiteRoute,
+  runBulletinSchedule,
+  startBulletinRun,
+} from './bulletin.ts';
+import { type ClockState, VirtualClock } from './clock.ts';
 import { mintDevToken, newDevSecret } from './dev-tokens.ts';
 import { startDynamoDbLocal } from './dynamodb.ts';
 import { invokeFunction } from './functions.ts';
 import { type ExtraRoute, startGateway } from './gateway.ts';
+import { type LocalPhone, startLocalPhone } from './phone.ts';
 import { assertPortFree, freePort } from './ports.ts';
 import { startLocalS3 } from './s3.ts';
 import { startLocalSes } from './ses.ts';
@@ -36,6 +44,8 @@ export interface LocalStackOptions {
   tableName?: string;
   /** The lifecycle configuration (JSON, validated like LIFECYCLE_CONFIG in AWS). */
   lifecycleConfig?: Record<string, unknown>;
+  /** Changes the generated phone configuration (webhook secrets, credentials, survey target). */
+  phoneConfig?: (defaults: PhoneConfig) => PhoneConfig;
 }
 
 export interface LocalStack {
@@ -47,7 +57,12 @@ export interface LocalStack {
   sfn: Awaited<ReturnType<typeof startLocalStepFunctions>>;
   ses: Awaited<ReturnType<typeof startLocalSes>>;
   lifecycleArn: string;
+  bulletinArn: string;
+  /** Starts one bulletin run now, as the schedule would; returns its execution ARN. */
+  startBulletin(name?: string): Promise<string>;
   resumedTickets: number;
+  /** Phone-system webhooks: their URLs, secrets and credentials, and the simulated phone. */
+  phone: LocalPhone;
   close(): Promise<void>;
 }
 
@@ -67,10 +82,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const dataDir = options.dataDir;
     if (dataDir) mkdirSync(dataDir, { recursive: true });
-    const clock = new VirtualClock({
-      speed: options.speed ?? 1,
-      ...(options.start ? { start: options.start } : {}),
-    });
+    const clock = startClock(dataDir, options);
     useClock(clock);
     closers.push(async () => clock.stop());
 
@@ -104,6 +116,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const assembly = synthesizeLocal(dataDir ? join(dataDir, 'cdk.out') : undefined);
     const lifecycle = assembly.stateMachines.find((m) => m.logicalId === 'TicketLifecycle');
     if (!lifecycle) throw new Error('the CDK app has no TicketLifecycle state machine');
+    const bulletinRun = assembly.stateMachines.find((m) => m.logicalId === 'BulletinRun');
+    if (!bulletinRun) throw new Error('the CDK app has no BulletinRun state machine');
+
+    const phone = await startLocalPhone(apiPort, clock, options.phoneConfig);
+    closers.push(() => phone.close());
+    Object.assign(process.env, phone.env);
 
     Object.assign(process.env, {
       AWS_REGION: LOCAL_REGION,
@@ -117,6 +135,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       CENTRE_MAIL: 'dispatch@12345.qingshan.example.gov.cn',
       PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
       LIFECYCLE_STATE_MACHINE_ARN: lifecycle.arn,
+      BULLETIN_BUCKET: LOCAL_BULLETIN_BUCKET,
+      BULLETIN_REVIEWERS: 'bulletin-review@12345.qingshan.example.gov.cn',
+      BULLETIN_SUBSCRIBERS: 'bulletin-subscribers@qingshan.example.gov.cn',
       ...(options.lifecycleConfig
         ? { LIFECYCLE_CONFIG: JSON.stringify(options.lifecycleConfig) }
         : {}),
@@ -146,7 +167,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await putCatalogue(documents, table, catalogueSchema.parse(sampleCounty));
 
     const devSecret = devSecretIn(dataDir);
-    const extraRoutes: ExtraRoute[] = [];
+    let manualRuns = 0;
+    const startBulletin = (name = `manual-${clock.nowMs()}-${++manualRuns}`) =>
+      startBulletinRun(sfn.url, bulletinRun.arn, name);
+    const stopSchedule = runBulletinSchedule(assembly, clock, startBulletin, (error) =>
+      console.error(`bulletin schedule: ${(error as Error).message}`),
+    );
+    closers.push(async () => stopSchedule());
+    const extraRoutes: ExtraRoute[] = [
+      clockRoute(clock),
+      bulletinSiteRoute(s3.endpoint, LOCAL_BULLETIN_BUCKET),
+      bulletinRunRoute(() => startBulletin()),
+    ];
     const gateway = await startGateway({ port: apiPort, devSecret, extraRoutes });
     closers.push(() => gateway.close());
 
@@ -176,6 +208,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sfn,
       ses,
       lifecycleArn: lifecycle.arn,
+      phone: phone.phone,
+      bulletinArn: bulletinRun.arn,
+      startBulletin,
       resumedTickets,
       close,
     };
@@ -183,6 +218,57 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await close();
     throw error;
   }
+}
+
+/**
+ * A persistent stack keeps its virtual time: a clock that was pushed forward must not jump back
+ * after a restart, or deadlines already passed would fall due again.
+ */
+function startClock(dataDir: string | undefined, options: LocalStackOptions): VirtualClock {
+  const file = dataDir ? join(dataDir, 'clock.json') : undefined;
+  const saved =
+    file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ClockState) : undefined;
+  const start = options.start ?? (saved ? VirtualClock.resumedAt(saved) : undefined);
+  return new VirtualClock({
+    speed: options.speed ?? 1,
+    ...(start ? { start } : {}),
+    ...(file
+      ? { onChange: (state: ClockState) => writeFileSync(file, JSON.stringify(state)) }
+      : {}),
+  });
+}
+
+/** The local stack's own controls, never deployed: the clock, for demos and tests. */
+function clockRoute(clock: VirtualClock): ExtraRoute {
+  return {
+    prefix: '/_local/clock',
+    async handle(req, res) {
+      if (req.method === 'POST') {
+        let body = '';
+        for await (const chunk of req) body += chunk;
+        const { advanceMs, speed } = JSON.parse(body || '{}') as {
+          advanceMs?: number;
+          speed?: number;
+        };
+        if (advanceMs !== undefined && !(Number.isFinite(advanceMs) && advanceMs >= 0)) {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({
+              error: {
+                code: 'invalid_request',
+                fields: [{ field: 'advanceMs', problem: 'must be a number ≥ 0' }],
+              },
+            }),
+          );
+          return;
+        }
+        if (speed !== undefined) clock.setSpeed(speed);
+        if (advanceMs) clock.advance(advanceMs);
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ now: clock.now().toISOString(), speed: clock.speed }));
+    },
+  };
 }
 
 /** A persistent stack keeps its development secret, so printed tokens survive a restart. */

@@ -32,6 +32,31 @@ export const keys = {
    */
   unreasonableCase: (id: string) => ({ PK: `TICKET#${id}`, SK: 'UNREASONABLE' }),
   ticketCounter: (day: string) => ({ PK: 'COUNTER', SK: `TICKET#${day}` }),
+  /** A phone-system delivery, recorded once per delivery id (TTL): the de-duplication record. */
+  phoneDelivery: (tenant: string, deliveryId: string) => ({
+    PK: `DELIVERY#${tenant}#${deliveryId}`,
+    SK: 'DELIVERY',
+  }),
+  /** What is known about one call: RECEIVED, COMPLETED, MISSED, STATUS, TICKET (reserved number), SURVEY. */
+  phoneCall: (tenant: string, provider: string, callId: string, part: string) => ({
+    PK: `CALL#${tenant}#${provider}#${callId}`,
+    SK: part,
+  }),
+  /** 漏接回拨: missed calls to call back, one partition per day (Asia/Shanghai). */
+  callback: (tenant: string, day: string, occurredAt?: string, callKey?: string) => ({
+    PK: `CALLBACKS#${tenant}#${day}`,
+    SK: occurredAt === undefined ? '' : `${occurredAt}#${callKey}`,
+  }),
+  /** Results reported for a survey (or for a call, when the provider only knows the call). */
+  surveyResult: (tenant: string, ref: string, deliveryId: string) => ({
+    PK: `SURVEY#${tenant}#${ref}`,
+    SK: `RESULT#${deliveryId}`,
+  }),
+  /** Accepted deliveries nothing could be done with, for a human: one partition per day. */
+  phoneDeadLetter: (tenant: string, day: string, receivedAt?: string, deliveryId?: string) => ({
+    PK: `DEADLETTER#${tenant}#${day}`,
+    SK: receivedAt === undefined ? '' : `${receivedAt}#${deliveryId}`,
+  }),
   catalogue: (kind: 'AREA' | 'UNIT' | 'TOPIC', id: string) => ({
     PK: 'CATALOGUE',
     SK: `${kind}#${id}`,

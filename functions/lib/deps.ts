@@ -12,6 +12,7 @@ import { parseLifecycleConfig } from '#core/config';
 import type { SurveyRequester } from '#core/ports';
 import type { TicketDeps } from '#core/tickets';
 import calendarData from '#data/calendar/cn-holidays.json' with { type: 'json' };
+import { configuredSurveyRequester } from '../phone/surveys.ts';
 import { logger } from './logger.ts';
 
 function required(name: string): string {
@@ -28,13 +29,25 @@ export function newReplyId(): string {
 let deps: TicketDeps | undefined;
 
 /**
- * Until a phone system is configured, a survey request fails and is recorded as a failed
- * attempt in the ticket's history: the caller ends as unreached, never as satisfied.
+ * The phone system named in the phone configuration, read on first use. Without one, a survey
+ * request is refused and recorded as a failed attempt in the ticket's history: the caller ends
+ * as unreached, never as satisfied.
  */
 function surveyRequester(): SurveyRequester {
+  let configured: Promise<SurveyRequester | undefined> | undefined;
   return {
-    requestSurvey: async () => {
-      throw new Error('no phone system is configured for callback surveys');
+    requestSurvey: async (request) => {
+      configured ??= configuredSurveyRequester();
+      const requester = await configured;
+      if (!requester) {
+        return {
+          accepted: false,
+          via: 'none',
+          attempts: 0,
+          reason: 'no phone system is configured for callback surveys',
+        };
+      }
+      return requester.requestSurvey(request);
     },
   };
 }

@@ -1,0 +1,264 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '#core/errors';
+import type { CallStatus, PhoneProvider } from '#core/phone/events';
+import type {
+  CallbackEntry,
+  DeliveryRecord,
+  PhoneDeliveryStore,
+  PhoneEffect,
+  StatusChange,
+} from '#core/phone-intake';
+import { keys } from './keys.ts';
+import { TTL_ATTRIBUTE } from './schema.ts';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** Senders retry for a few days at most (Standard Webhooks/Svix about 5); keep ids a while longer. */
+const DELIVERY_RETENTION_SECONDS = 35 * 24 * 3600;
+/** Call records, call-backs, survey results and dead letters: a bit more than a year. */
+const RECORD_RETENTION_SECONDS = 400 * 24 * 3600;
+
+function isConditionFailure(error: unknown): boolean {
+  return (error as Error)?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * The phone side of the single table (ACCESS-PATTERNS.md, phone webhooks): every operation is a
+ * GetItem, a Query on one partition or a small transaction. No Scan.
+ */
+export class DynamoPhoneDeliveryStore implements PhoneDeliveryStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly tenant: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private expiry(seconds: number): number {
+    return Math.floor(this.now().getTime() / 1000) + seconds;
+  }
+
+  private async getItem(key: Record<string, string>) {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
+    );
+    return result.Item;
+  }
+
+  private call(provider: string, callId: string, part: string) {
+    return keys.phoneCall(this.tenant, provider, callId, part);
+  }
+
+  async hasDelivery(deliveryId: string): Promise<boolean> {
+    return Boolean(await this.getItem(keys.phoneDelivery(this.tenant, deliveryId)));
+  }
+
+  async record(
+    delivery: DeliveryRecord,
+    effects: PhoneEffect[],
+    status?: StatusChange,
+  ): Promise<'recorded' | 'duplicate'> {
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.table,
+          Item: {
+            ...keys.phoneDelivery(this.tenant, delivery.deliveryId),
+            ...delivery,
+            [TTL_ATTRIBUTE]: this.expiry(DELIVERY_RETENTION_SECONDS),
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+    ];
+    if (status) {
+      items.push({
+        Put: {
+          TableName: this.table,
+          Item: {
+            ...this.call(status.provider, status.callId, 'STATUS'),
+            status: status.next,
+            [TTL_ATTRIBUTE]: this.expiry(RECORD_RETENTION_SECONDS),
+          },
+          ConditionExpression:
+            status.previous === undefined ? 'attribute_not_exists(PK)' : '#status = :previous',
+          ...(status.previous === undefined
+            ? {}
+            : {
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':previous': status.previous },
+              }),
+        },
+      });
+    }
+    const ttl = this.expiry(RECORD_RETENTION_SECONDS);
+    for (const effect of effects) items.push(this.effectItem(delivery, effect, ttl));
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+      return 'recorded';
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'duplicate';
+      if (status && reasons[1]?.Code === 'ConditionalCheckFailed') {
+        throw new ConflictError('the call changed meanwhile', [
+          { field: 'callId', problem: 'another delivery for this call was recorded meanwhile' },
+        ]);
+      }
+      throw error;
+    }
+  }
+
+  private effectItem(delivery: DeliveryRecord, effect: PhoneEffect, ttl: number): TransactItem {
+    const put = (key: Record<string, string>, attributes: Record<string, unknown>) => ({
+      Put: {
+        TableName: this.table,
+        Item: { ...key, ...attributes, deliveryId: delivery.deliveryId, [TTL_ATTRIBUTE]: ttl },
+      },
+    });
+    switch (effect.kind) {
+      case 'call': {
+        const { kind: _kind, part, ...call } = effect;
+        return put(this.call(effect.provider, effect.callId, part), call);
+      }
+      case 'callback': {
+        const { entry } = effect;
+        const key = keys.callback(
+          this.tenant,
+          effect.day,
+          entry.occurredAt,
+          `${entry.provider}#${entry.callId}`,
+        );
+        return put(key, { ...entry });
+      }
+      case 'survey': {
+        const { kind: _kind, ...result } = effect;
+        return put(keys.surveyResult(this.tenant, effect.ref, delivery.deliveryId), result);
+      }
+      case 'deadLetter': {
+        const { kind: _kind, day: _day, ...letter } = effect;
+        const key = keys.phoneDeadLetter(
+          this.tenant,
+          effect.day,
+          delivery.receivedAt,
+          delivery.deliveryId,
+        );
+        return put(key, {
+          ...letter,
+          provider: delivery.provider,
+          receivedAt: delivery.receivedAt,
+          deadLetter: true,
+        });
+      }
+    }
+  }
+
+  async callStatus(provider: PhoneProvider, callId: string): Promise<CallStatus | undefined> {
+    const item = await this.getItem(this.call(provider, callId, 'STATUS'));
+    return item?.status as CallStatus | undefined;
+  }
+
+  async receivedCall(provider: PhoneProvider, callId: string) {
+    const item = await this.getItem(this.call(provider, callId, 'RECEIVED'));
+    return item ? { callerNumber: (item.callerNumber as string | null) ?? null } : undefined;
+  }
+
+  async reserveCallTicket(
+    provider: PhoneProvider,
+    callId: string,
+    allocate: () => Promise<string>,
+  ): Promise<string> {
+    const reserved = await this.callTicket(provider, callId);
+    if (reserved) return reserved;
+    const ticketId = await allocate();
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...this.call(provider, callId, 'TICKET'),
+            ticketId,
+            [TTL_ATTRIBUTE]: this.expiry(RECORD_RETENTION_SECONDS),
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+      return ticketId;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Another attempt for the same call reserved first: file under its number.
+      const winner = await this.callTicket(provider, callId);
+      if (!winner) throw error;
+      return winner;
+    }
+  }
+
+  async callTicket(provider: PhoneProvider, callId: string): Promise<string | undefined> {
+    const item = await this.getItem(this.call(provider, callId, 'TICKET'));
+    return item?.ticketId as string | undefined;
+  }
+
+  async surveyOfCall(provider: PhoneProvider, callId: string): Promise<string | undefined> {
+    const item = await this.getItem(this.call(provider, callId, 'SURVEY'));
+    return item?.surveyId as string | undefined;
+  }
+
+  async rememberSurveyCall(provider: PhoneProvider, callId: string, surveyId: string) {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...this.call(provider, callId, 'SURVEY'),
+          surveyId,
+          [TTL_ATTRIBUTE]: this.expiry(RECORD_RETENTION_SECONDS),
+        },
+      }),
+    );
+  }
+
+  async callbacks(day: string): Promise<CallbackEntry[]> {
+    return this.queryDay(keys.callback(this.tenant, day).PK, (item) => ({
+      callId: String(item.callId),
+      provider: item.provider as PhoneProvider,
+      occurredAt: String(item.occurredAt),
+      callerNumber: (item.callerNumber as string | null) ?? null,
+      calledNumber: (item.calledNumber as string | null) ?? null,
+      reason: item.reason as CallbackEntry['reason'],
+      ...(typeof item.waitSeconds === 'number' ? { waitSeconds: item.waitSeconds } : {}),
+    }));
+  }
+
+  /** Dead letters of a day (Asia/Shanghai), oldest first, for a human to look at. */
+  async deadLetters(day: string): Promise<Record<string, unknown>[]> {
+    return this.queryDay(keys.phoneDeadLetter(this.tenant, day).PK, (item) => {
+      const { PK: _pk, SK: _sk, [TTL_ATTRIBUTE]: _ttl, ...rest } = item;
+      return rest;
+    });
+  }
+
+  private async queryDay<T>(pk: string, map: (item: Record<string, unknown>) => T): Promise<T[]> {
+    const found: T[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      found.push(...(page.Items ?? []).map(map));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return found;
+  }
+}

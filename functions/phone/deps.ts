@@ -1,0 +1,38 @@
+import { documentClient, tableName } from '#adapters/dynamodb/client';
+import { DynamoPhoneDeliveryStore } from '#adapters/dynamodb/delivery-store';
+import { now } from '#core/clock';
+import type { PhoneIntakeDeps } from '#core/phone-intake';
+import { fileTicket, recordSurveyAnswer, recordSurveyUnreachable } from '#core/tickets';
+import { ticketDeps } from '../lib/deps.ts';
+import { phoneTenant } from './config.ts';
+
+let store: DynamoPhoneDeliveryStore | undefined;
+
+export function deliveryStore(): DynamoPhoneDeliveryStore {
+  store ??= new DynamoPhoneDeliveryStore(documentClient, tableName(), phoneTenant(), now);
+  return store;
+}
+
+/** The use case's collaborators: the delivery store and the ticket use cases of core/tickets.ts. */
+export function phoneIntakeDeps(): PhoneIntakeDeps {
+  const tickets = ticketDeps();
+  return {
+    deliveries: deliveryStore(),
+    now,
+    fileTicket: async (intake, reserving, provider) => {
+      const actor = { kind: 'phone', id: `phone:${provider}` } as const;
+      const ticket = await fileTicket(
+        { ...tickets, store: reserving(tickets.store) },
+        intake,
+        actor,
+      );
+      return ticket.id;
+    },
+    resumeTicket: async (ticketId) => {
+      const ticket = await tickets.store.get(ticketId);
+      if (ticket?.status === 'received') await tickets.workflow.startLifecycle(ticketId);
+    },
+    answerSurvey: (surveyId, answer) => recordSurveyAnswer(tickets, surveyId, answer),
+    surveyUnreachable: (surveyId, reason) => recordSurveyUnreachable(tickets, surveyId, reason),
+  };
+}

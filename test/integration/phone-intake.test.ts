@@ -1,0 +1,164 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoCatalogueStore, putCatalogue } from '#adapters/dynamodb/catalogue-store';
+import { DynamoPhoneDeliveryStore } from '#adapters/dynamodb/delivery-store';
+import { INDEXES, OPEN_SHARDS } from '#adapters/dynamodb/keys';
+import { ensureTable } from '#adapters/dynamodb/schema';
+import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
+import { catalogueSchema } from '#core/catalogue';
+import { parseLifecycleConfig } from '#core/config';
+import type { Accepted } from '#core/phone/events';
+import { type PhoneIntakeDeps, receivePhoneDelivery } from '#core/phone-intake';
+import type { TicketStore } from '#core/ports';
+import { fileTicket, type TicketDeps } from '#core/tickets';
+import sampleCounty from '#data/sample-county.json' with { type: 'json' };
+import { localClientConfig, uniqueTableName } from '../support/dynamodb.ts';
+
+const table = uniqueTableName('phone');
+let documents: DynamoDBDocumentClient;
+let tickets: DynamoTicketStore;
+const at = new Date('2026-03-02T01:21:42Z');
+
+beforeAll(async () => {
+  const raw = new DynamoDBClient(localClientConfig());
+  documents = DynamoDBDocumentClient.from(raw, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  await ensureTable(raw, table);
+  await putCatalogue(documents, table, catalogueSchema.parse(sampleCounty));
+  tickets = new DynamoTicketStore(documents, table);
+});
+
+/** Tickets of a call, found through the open-ticket index (no Scan). */
+async function ticketsOfCall(callId: string): Promise<string[]> {
+  const found: string[] = [];
+  for (let shard = 0; shard < OPEN_SHARDS; shard++) {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: INDEXES.openTickets.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': INDEXES.openTickets.partition },
+        ExpressionAttributeValues: { ':pk': `OPEN#${shard}` },
+      }),
+    );
+    for (const item of page.Items ?? []) if (item.callId === callId) found.push(String(item.id));
+  }
+  return found;
+}
+
+function harness(faults: { recordFails?: number; saveFails?: number } = {}) {
+  const started: string[] = [];
+  const resumed: string[] = [];
+  const real = new DynamoPhoneDeliveryStore(documents, table, 't1', () => at);
+  let recordFails = faults.recordFails ?? 0;
+  let saveFails = faults.saveFails ?? 0;
+  const deliveries = Object.assign(Object.create(real), {
+    record: async (...args: Parameters<typeof real.record>) => {
+      if (recordFails-- > 0) throw new Error('crash before the delivery was recorded');
+      return real.record(...args);
+    },
+  }) as DynamoPhoneDeliveryStore;
+  const crashingTickets: TicketStore = Object.assign(Object.create(tickets), {
+    save: async (...args: Parameters<TicketStore['save']>) => {
+      if (saveFails-- > 0) throw new Error('crash before the ticket was written');
+      return tickets.save(...args);
+    },
+  });
+  const ticketDeps = {
+    store: crashingTickets,
+    catalogue: new DynamoCatalogueStore(documents, table),
+    workflow: {
+      startLifecycle: async (id: string) => void started.push(id),
+      resume: async () => 'resumed' as const,
+    },
+    config: parseLifecycleConfig({}),
+    now: () => at,
+  } as unknown as TicketDeps;
+  const deps: PhoneIntakeDeps = {
+    deliveries,
+    now: () => at,
+    fileTicket: async (intake, reserving, provider) =>
+      (
+        await fileTicket({ ...ticketDeps, store: reserving(crashingTickets) }, intake, {
+          kind: 'phone',
+          id: provider,
+        })
+      ).id,
+    resumeTicket: async (id) => void resumed.push(id),
+    answerSurvey: async () => 'unknown',
+    surveyUnreachable: async () => 'unknown',
+  };
+  return { deps, started, resumed, real };
+}
+
+function completed(callId: string, deliveryId: string): Accepted {
+  return {
+    ok: true,
+    provider: 'standard',
+    deliveryId,
+    events: [
+      {
+        type: 'call.completed',
+        provider: 'standard',
+        occurredAt: at.toISOString(),
+        callId,
+        // A caller of their own per call: the same caller on the same topic would be merged (并单).
+        callerNumber: `+86138${String(Number.parseInt(callId.replace(/\D/g, ''), 10)).padStart(8, '0')}`,
+        calledNumber: '12345',
+        durationSeconds: 60,
+        ticket: {
+          content: '停水三天了',
+          category: 'complaint',
+          topic: 'water-supply',
+          place: { district: 'qingshan', township: 'dongcheng' },
+        },
+      },
+    ],
+  };
+}
+
+describe('a call.completed with a ticket', () => {
+  it('files exactly one ticket when the delivery record is lost in a crash', async () => {
+    const { deps, started, resumed, real } = harness({ recordFails: 1 });
+    await expect(receivePhoneDelivery(deps, completed('c-1', 'd-1'))).rejects.toThrow('crash');
+    const [filed] = await ticketsOfCall('c-1');
+    expect(filed).toBeDefined();
+    expect(await real.hasDelivery('d-1')).toBe(false);
+
+    const retry = await receivePhoneDelivery(deps, completed('c-1', 'd-1'));
+    expect(retry.ticketIds).toEqual([filed]);
+    expect(resumed).toEqual([filed]);
+    expect(started).toEqual([filed]);
+    expect(await ticketsOfCall('c-1')).toEqual([filed]);
+    expect(await real.hasDelivery('d-1')).toBe(true);
+    expect((await receivePhoneDelivery(deps, completed('c-1', 'd-1'))).outcome).toBe('duplicate');
+  });
+
+  it('files the ticket on the retry when the crash came before the ticket was written', async () => {
+    const { deps, real } = harness({ saveFails: 1 });
+    await expect(receivePhoneDelivery(deps, completed('c-2', 'd-2'))).rejects.toThrow('crash');
+    expect(await ticketsOfCall('c-2')).toEqual([]);
+    const reserved = await real.callTicket('standard', 'c-2');
+    const retry = await receivePhoneDelivery(deps, completed('c-2', 'd-2'));
+    expect(retry.ticketIds).toEqual([reserved]);
+    expect(await ticketsOfCall('c-2')).toEqual([reserved]);
+  });
+
+  it('files one ticket for one call delivered concurrently under several ids', async () => {
+    const { deps } = harness();
+    const results = await Promise.all(
+      ['d-3a', 'd-3b', 'd-3c', 'd-3a', 'd-3b'].map((id) =>
+        receivePhoneDelivery(deps, completed('c-3', id)).catch((e: Error) => e),
+      ),
+    );
+    const filed = await ticketsOfCall('c-3');
+    expect(filed).toHaveLength(1);
+    for (const result of results) {
+      if (!(result instanceof Error)) {
+        expect(result.ticketIds.length === 0 || result.ticketIds[0] === filed[0]).toBe(true);
+      }
+    }
+  });
+});
