@@ -16,7 +16,7 @@ import {
   type PublishedIssue,
 } from '#core/bulletin/publishing';
 import { type ApprovedUnreasonableCase, approvedUnreasonableCaseSchema } from '#core/unreasonable';
-import { INDEXES, keys, UNPUBLISHED_UNREASONABLE } from './keys.ts';
+import { approvedCaseItem, INDEXES, keys, UNPUBLISHED_UNREASONABLE } from './keys.ts';
 
 /**
  * Bulletin items. Kept here until they move to keys.ts with the rest:
@@ -51,12 +51,7 @@ export async function recordApprovedCase(
     await client.send(
       new PutCommand({
         TableName: table,
-        Item: {
-          ...keys.unreasonableCase(c.ticketId),
-          ...c,
-          [INDEXES.bulletinQueue.partition]: UNPUBLISHED_UNREASONABLE,
-          [INDEXES.bulletinQueue.sort]: `${c.approvedAt}#${c.ticketId}`,
-        },
+        Item: approvedCaseItem(c),
         ConditionExpression: 'attribute_not_exists(PK)',
       }),
     );

@@ -68,3 +68,16 @@ export function openShard(ticketId: string): string {
   for (const ch of ticketId) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
   return `OPEN#${hash % OPEN_SHARDS}`;
 }
+
+/**
+ * The item of an approved unreasonable case, queued for the bulletin (sparse GSI3) until a
+ * published issue takes it out. Written by the lifecycle's approval, in the same transaction.
+ */
+export function approvedCaseItem(approved: { ticketId: string; approvedAt: string }) {
+  return {
+    ...keys.unreasonableCase(approved.ticketId),
+    ...approved,
+    [INDEXES.bulletinQueue.partition]: UNPUBLISHED_UNREASONABLE,
+    [INDEXES.bulletinQueue.sort]: `${approved.approvedAt}#${approved.ticketId}`,
+  };
+}

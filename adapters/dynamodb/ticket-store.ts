@@ -14,7 +14,7 @@ import { metricPeriods } from '#core/metrics';
 import type { ReplyLink, SaveOptions, TicketDetail, TicketStore, Wait } from '#core/ports';
 import type { HistoryEntry, MetricCounter, Ticket } from '#core/ticket';
 import { callerKey, VersionConflictError } from '#core/tickets';
-import { INDEXES, keys, openShard, UNPUBLISHED_UNREASONABLE } from './keys.ts';
+import { approvedCaseItem, INDEXES, keys, openShard } from './keys.ts';
 import { TTL_ATTRIBUTE } from './schema.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -340,17 +340,11 @@ export class DynamoTicketStore implements TicketStore {
   /** An approved unreasonable ticket enters the bulletin queue in the same write as its approval. */
   private caseItems(before: Ticket | null, ticket: Ticket): TransactItem[] {
     if (!ticket.unreasonable || before?.unreasonable) return [];
-    const record = ticket.unreasonable;
     return [
       {
         Put: {
           TableName: this.table,
-          Item: {
-            ...keys.unreasonableCase(ticket.id),
-            ...record,
-            [INDEXES.bulletinQueue.partition]: UNPUBLISHED_UNREASONABLE,
-            [INDEXES.bulletinQueue.sort]: `${record.approvedAt}#${ticket.id}`,
-          },
+          Item: approvedCaseItem(ticket.unreasonable),
           ConditionExpression: 'attribute_not_exists(PK)',
         },
       },

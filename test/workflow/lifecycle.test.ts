@@ -5,6 +5,8 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoBulletinStore } from '#adapters/dynamodb/bulletin-store';
+import { documentClient, tableName } from '#adapters/dynamodb/client';
 import { recordSurveyAnswer, recordSurveyUnreachable } from '#core/tickets';
 import { ticketDeps } from '#functions/lib/deps';
 import type { LocalStack } from '#local/stack';
@@ -261,6 +263,9 @@ describe('the ticket lifecycle on the synthesized ASL', () => {
       'reviewer',
     );
     const { ticket } = await view(id);
+    // Approval queued the anonymised case for the next bulletin, in the same write.
+    const queued = await new DynamoBulletinStore(documentClient, tableName()).listUnpublished(100);
+    expect(queued.map((c) => c.ticketId)).toContain(id);
     expect(ticket).toMatchObject({
       status: 'closed',
       closure: 'unreasonable',
