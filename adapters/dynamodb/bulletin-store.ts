@@ -18,16 +18,6 @@ import {
 import { type ApprovedUnreasonableCase, approvedUnreasonableCaseSchema } from '#core/unreasonable';
 import { approvedCaseItem, INDEXES, keys, UNPUBLISHED_UNREASONABLE } from './keys.ts';
 
-/**
- * Bulletin items. Kept here until they move to keys.ts with the rest:
- * PK=BULLETIN SK=ISSUE#<n, 7 digits> one published issue (its bulletin, summary and tickets);
- * PK=BULLETIN_DRAFT#<draftId> SK=DRAFT one run's draft, its state and the approval token.
- */
-export const bulletinKeys = {
-  issue: (n: number) => ({ PK: 'BULLETIN', SK: `ISSUE#${String(n).padStart(7, '0')}` }),
-  draft: (draftId: string) => ({ PK: `BULLETIN_DRAFT#${draftId}`, SK: 'DRAFT' }),
-} as const;
-
 const CASE_FIELDS = Object.keys(approvedUnreasonableCaseSchema.shape);
 
 function caseOf(item: Record<string, unknown>): ApprovedUnreasonableCase {
@@ -139,7 +129,7 @@ export class DynamoBulletinStore implements BulletinStore {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.table,
-        Key: bulletinKeys.issue(issueNumber),
+        Key: keys.bulletinIssue(issueNumber),
         ConsistentRead: true,
       }),
     );
@@ -154,7 +144,7 @@ export class DynamoBulletinStore implements BulletinStore {
     await this.client.send(
       new PutCommand({
         TableName: this.table,
-        Item: { ...bulletinKeys.draft(draft.draftId), ...draft },
+        Item: { ...keys.bulletinDraft(draft.draftId), ...draft },
         ConditionExpression: 'attribute_not_exists(PK)',
       }),
     );
@@ -164,7 +154,7 @@ export class DynamoBulletinStore implements BulletinStore {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.table,
-        Key: bulletinKeys.draft(draftId),
+        Key: keys.bulletinDraft(draftId),
         ConsistentRead: true,
       }),
     );
@@ -177,7 +167,7 @@ export class DynamoBulletinStore implements BulletinStore {
     return this.conditional(
       new UpdateCommand({
         TableName: this.table,
-        Key: bulletinKeys.draft(draftId),
+        Key: keys.bulletinDraft(draftId),
         UpdateExpression: 'SET #status = :awaiting, taskToken = :token',
         ConditionExpression: '#status IN (:drafted, :awaiting)',
         ExpressionAttributeNames: { '#status': 'status' },
@@ -203,7 +193,7 @@ export class DynamoBulletinStore implements BulletinStore {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: bulletinKeys.draft(draftId),
+          Key: keys.bulletinDraft(draftId),
           UpdateExpression: `SET #status = :status, decidedAt = :at, decidedBy = :by${decision.comments ? ', comments = :comments' : ''} REMOVE taskToken`,
           ConditionExpression: '#status = :awaiting AND attribute_exists(taskToken)',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -228,7 +218,7 @@ export class DynamoBulletinStore implements BulletinStore {
     await this.client.send(
       new UpdateCommand({
         TableName: this.table,
-        Key: bulletinKeys.draft(draftId),
+        Key: keys.bulletinDraft(draftId),
         UpdateExpression: 'SET #status = :expired',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':expired': 'expired' },
@@ -247,7 +237,7 @@ export class DynamoBulletinStore implements BulletinStore {
                   {
                     ConditionCheck: {
                       TableName: this.table,
-                      Key: bulletinKeys.issue(n - 1),
+                      Key: keys.bulletinIssue(n - 1),
                       ConditionExpression: 'attribute_exists(PK)',
                     },
                   },
@@ -256,14 +246,14 @@ export class DynamoBulletinStore implements BulletinStore {
             {
               Put: {
                 TableName: this.table,
-                Item: { ...bulletinKeys.issue(n), issue, summary: issue.summary },
+                Item: { ...keys.bulletinIssue(n), issue, summary: issue.summary },
                 ConditionExpression: 'attribute_not_exists(PK)',
               },
             },
             {
               Update: {
                 TableName: this.table,
-                Key: bulletinKeys.draft(issue.draftId),
+                Key: keys.bulletinDraft(issue.draftId),
                 UpdateExpression: 'SET #status = :published',
                 ConditionExpression: '#status = :approved',
                 ExpressionAttributeNames: { '#status': 'status' },

@@ -31,6 +31,10 @@ export const keys = {
    * yet published it carries GSI3PK = UNPUBLISHED_UNREASONABLE and GSI3SK = `<approvedAt>#<id>`.
    */
   unreasonableCase: (id: string) => ({ PK: `TICKET#${id}`, SK: 'UNREASONABLE' }),
+  /** One published bulletin issue (its bulletin, summary and tickets); issues sort by number. */
+  bulletinIssue: (n: number) => ({ PK: 'BULLETIN', SK: `ISSUE#${String(n).padStart(7, '0')}` }),
+  /** One bulletin run's draft, its state and the approval token (never sent to the reviewer). */
+  bulletinDraft: (draftId: string) => ({ PK: `BULLETIN_DRAFT#${draftId}`, SK: 'DRAFT' }),
   ticketCounter: (day: string) => ({ PK: 'COUNTER', SK: `TICKET#${day}` }),
   /** A phone-system delivery, recorded once per delivery id (TTL): the de-duplication record. */
   phoneDelivery: (tenant: string, deliveryId: string) => ({
