@@ -71,6 +71,14 @@ async function main(): Promise<void> {
       ([unit, token]) => `    unit ${unit.padEnd(17)} ${token}`,
     ),
     '',
+    '  Phone-system webhooks 电话系统回调 (development secrets):',
+    `    standard  ${stack.phone.webhooks.standard}  secret ${stack.phone.config.standard?.secrets[0] ?? '—'}`,
+    `    twilio    ${stack.phone.webhooks.twilio}  auth token ${stack.phone.config.twilio?.authTokens[0] ?? '—'}`,
+    `    tccc      ${stack.phone.webhooks.tccc}  ${tcccCredential(stack.phone.config.tccc?.credentials[0])}`,
+    `    Callback surveys go to the simulated phone at ${stack.phone.config.surveys?.kind === 'standard' ? stack.phone.config.surveys.url : '—'}`,
+    '',
+    `  Bulletins 通报        ${stack.urls.api}/bulletins/   (npm run bulletin starts a run now)`,
+    '',
     '  Ctrl-C stops everything. 按 Ctrl-C 停止。',
   ];
   console.log(lines.join('\n'));
@@ -85,6 +93,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+function tcccCredential(
+  credential: { scheme: string; username?: string; password?: string; token?: string } | undefined,
+): string {
+  if (!credential) return '—';
+  return credential.scheme === 'basic'
+    ? `basic ${credential.username}:${credential.password}`
+    : `bearer ${credential.token}`;
 }
 
 function optionalPort(name: string, value: string | undefined) {
