@@ -144,3 +144,34 @@ export function centreTaskMail(ticket: Ticket, stage: string, ticketUrl: string)
     html: page(lines, ticketUrl, '查看工单 View the ticket'),
   };
 }
+
+const SUPERVISED = ['sign_overdue', 'overdue', 'marked_for_report'] as const;
+type SupervisedEvent = (typeof SUPERVISED)[number];
+
+/** The chase events a supervisor (督办) must hear of, not only the unit. */
+export function isSupervised(event: string): event is SupervisedEvent {
+  return (SUPERVISED as readonly string[]).includes(event);
+}
+
+/**
+ * The supervisor's copy of a chase: the staff link to the ticket, never the unit's own link (which
+ * is the unit's credential).
+ */
+export function supervisorChaseMail(
+  ticket: Ticket,
+  unit: Unit,
+  event: SupervisedEvent,
+  ticketUrl: string,
+): RenderedMail {
+  const text = UNIT_NOTICES[event];
+  const lines = [
+    `督办：${unit.name}承办的工单 ${ticket.id}——${text.zh}`,
+    `Supervision: ticket ${ticket.id} handled by ${unit.nameEn}. ${text.en}`,
+    `答复期限 Reply due: ${shanghaiTime(ticket.deadlines.replyBy)}`,
+  ];
+  return {
+    subject: `【12345督办】${ticket.id} ${unit.name}`,
+    text: `${lines.join('\n\n')}\n\n${ticketUrl}\n`,
+    html: page(lines, ticketUrl, '查看工单 View the ticket'),
+  };
+}

@@ -21,7 +21,14 @@ import {
   toManualDispatch,
   wantsCallback,
 } from './lifecycle.ts';
-import { centreTaskMail, dispatchMail, isUnitNotice, unitNoticeMail } from './mails.ts';
+import {
+  centreTaskMail,
+  dispatchMail,
+  isSupervised,
+  isUnitNotice,
+  supervisorChaseMail,
+  unitNoticeMail,
+} from './mails.ts';
 import type {
   CatalogueStore,
   Mailer,
@@ -56,6 +63,8 @@ export interface TicketDeps {
   ticketUrl: (ticketId: string) => string;
   /** Where mails to the hotline centre (dispatchers, reviewers) go. */
   centreAddresses: string[];
+  /** Where the supervisors (督办) hear of tickets that are overdue or marked for report. */
+  supervisorAddresses: string[];
   newReplyId: () => string;
 }
 
@@ -295,6 +304,12 @@ export async function awaitUnit(deps: TicketDeps, id: string, taskToken: string)
     ? unitNoticeMail(ticket, unit, toMail.event, url)
     : dispatchMail(ticket, unit, url);
   await deps.mailer.send({ to: [unit.email], ...mail });
+  if (isSupervised(toMail.event) && deps.supervisorAddresses.length > 0) {
+    await deps.mailer.send({
+      to: deps.supervisorAddresses,
+      ...supervisorChaseMail(ticket, unit, toMail.event, deps.ticketUrl(id)),
+    });
+  }
 }
 
 /** Starts waiting for the hotline centre's decision and tells it once per stage. */

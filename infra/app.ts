@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseLifecycleConfig } from '../core/config.ts';
 import { HotlineStack } from './stack.ts';
 
 function context(app: App, key: string): string {
@@ -18,6 +19,9 @@ export function buildApp(options: { bundle?: boolean; nag?: boolean; outdir?: st
   const stack = new HotlineStack(app, 'Hotline12345', {
     mailFrom: context(app, 'hotline:sesFromAddress') || 'no-reply@12345.example.gov.cn',
     centreMail: context(app, 'hotline:centreMail') || 'dispatch@12345.example.gov.cn',
+    supervisorMail: context(app, 'hotline:supervisorMail') || 'supervision@12345.example.gov.cn',
+    // An invalid configuration stops synthesis, so it can never reach a deployed function.
+    lifecycleConfig: parseLifecycleConfig(app.node.tryGetContext('hotline:lifecycleConfig') ?? {}),
     sesConfigurationSet: context(app, 'hotline:sesConfigurationSet') || undefined,
     jwtIssuer: context(app, 'hotline:jwtIssuer') || 'https://id.example.gov.cn',
     jwtAudience: (context(app, 'hotline:jwtAudience') || 'hotline-12345').split(','),

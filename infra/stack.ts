@@ -39,6 +39,7 @@ import {
 import type { Construct } from 'constructs';
 import { INDEXES, TABLE_KEYS } from '../adapters/dynamodb/keys.ts';
 import { TTL_ATTRIBUTE } from '../adapters/dynamodb/schema.ts';
+import type { LifecycleConfig } from '../core/config.ts';
 import { FUNCTIONS, type FunctionKey, ROUTES } from '../functions/registry.ts';
 import { bulletinWorkflow } from '../workflows/bulletin.ts';
 import { ticketLifecycle } from '../workflows/ticket-lifecycle.ts';
@@ -48,6 +49,10 @@ export interface HotlineStackProps extends StackProps {
   mailFrom: string;
   /** Where the hotline centre is told about decisions waiting for it (comma-separated). */
   centreMail: string;
+  /** Where supervisors (督办) hear of overdue tickets (comma-separated). */
+  supervisorMail: string;
+  /** Time limits and thresholds, validated at synthesis (see core/config.ts). */
+  lifecycleConfig: LifecycleConfig;
   sesConfigurationSet?: string;
   /** The OIDC issuer and audience of the staff JWTs (e.g. the city's identity provider). */
   jwtIssuer: string;
@@ -168,6 +173,8 @@ export class HotlineStack extends Stack {
           TABLE_NAME: table.tableName,
           MAIL_FROM: props.mailFrom,
           CENTRE_MAIL: props.centreMail,
+          SUPERVISOR_MAIL: props.supervisorMail,
+          LIFECYCLE_CONFIG: JSON.stringify(props.lifecycleConfig),
           PUBLIC_BASE_URL: props.publicBaseUrl ?? 'https://12345.example.gov.cn',
           POWERTOOLS_SERVICE_NAME: 'hotline-12345',
           ...(props.sesConfigurationSet

@@ -8,6 +8,7 @@ import { ensureTable } from '#adapters/dynamodb/schema';
 import { STAFF_ROLES, type StaffRole } from '#core/access';
 import { catalogueSchema } from '#core/catalogue';
 import { useClock } from '#core/clock';
+import { parseLifecycleConfig } from '#core/config';
 import sampleCounty from '#data/sample-county.json' with { type: 'json' };
 import type { PhoneConfig } from '#functions/phone/config';
 import type { FunctionKey } from '#functions/registry';
@@ -80,6 +81,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
   };
   try {
+    // A wrong time limit must stop the hotline before it starts, not at the first ticket.
+    const lifecycleConfig = parseLifecycleConfig(
+      options.lifecycleConfig ?? JSON.parse(process.env.LIFECYCLE_CONFIG || '{}'),
+    );
     const dataDir = options.dataDir;
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     const clock = startClock(dataDir, options);
@@ -133,14 +138,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       TABLE_NAME: table,
       MAIL_FROM: 'no-reply@12345.qingshan.example.gov.cn',
       CENTRE_MAIL: 'dispatch@12345.qingshan.example.gov.cn',
+      SUPERVISOR_MAIL: 'supervision@12345.qingshan.example.gov.cn',
       PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
       LIFECYCLE_STATE_MACHINE_ARN: lifecycle.arn,
       BULLETIN_BUCKET: LOCAL_BULLETIN_BUCKET,
       BULLETIN_REVIEWERS: 'bulletin-review@12345.qingshan.example.gov.cn',
       BULLETIN_SUBSCRIBERS: 'bulletin-subscribers@qingshan.example.gov.cn',
-      ...(options.lifecycleConfig
-        ? { LIFECYCLE_CONFIG: JSON.stringify(options.lifecycleConfig) }
-        : {}),
+      LIFECYCLE_CONFIG: JSON.stringify(lifecycleConfig),
     });
 
     const sfn = await startLocalStepFunctions({

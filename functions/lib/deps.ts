@@ -28,6 +28,13 @@ export function newReplyId(): string {
 
 let deps: TicketDeps | undefined;
 
+function addresses(list: string | undefined): string[] {
+  return (list ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+}
+
 /**
  * The phone system named in the phone configuration, read on first use. Without one, a survey
  * request is refused and recorded as a failed attempt in the ticket's history: the caller ends
@@ -78,10 +85,8 @@ export function ticketDeps(): TicketDeps {
     surveys: surveyRequester(),
     replyUrl: (replyId) => `${publicBaseUrl}/replies/${replyId}`,
     ticketUrl: (ticketId) => `${publicBaseUrl}/tickets/${ticketId}`,
-    centreAddresses: (process.env.CENTRE_MAIL ?? '')
-      .split(',')
-      .map((a) => a.trim())
-      .filter(Boolean),
+    supervisorAddresses: addresses(process.env.SUPERVISOR_MAIL),
+    centreAddresses: addresses(process.env.CENTRE_MAIL),
     newReplyId,
   };
   return deps;

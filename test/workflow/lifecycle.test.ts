@@ -162,8 +162,10 @@ describe('the ticket lifecycle on the synthesized ASL', () => {
     expect(history.find((h: { event: string }) => h.event === 'replied').details).toEqual({
       onTime: false,
     });
-    const subjects = mailsFor(id).map((m) => m.subject);
-    expect(subjects.map((s) => s.slice(0, 9))).toEqual([
+    const toUnit = mailsFor(id).filter((m) =>
+      m.to.includes('heating-supply@qingshan.example.gov.cn'),
+    );
+    expect(toUnit.map((m) => m.subject.slice(0, 9))).toEqual([
       '【12345派单】',
       '【12345催签】',
       '【12345督办】',
@@ -171,8 +173,17 @@ describe('the ticket lifecycle on the synthesized ASL', () => {
       '【12345督办】',
       '【12345通报】',
     ]);
-    // One link per assignment: every mail carries the same one.
-    expect(new Set(mailsFor(id).map((m) => replyIdFrom(m.text))).size).toBe(1);
+    // One link per assignment: every mail to the unit carries the same one.
+    expect(new Set(toUnit.map((m) => replyIdFrom(m.text))).size).toBe(1);
+    // The supervisors hear of each chase (督办), through the staff link, never the unit's.
+    const toSupervisors = mailsFor(id).filter((m) =>
+      m.to.includes('supervision@12345.qingshan.example.gov.cn'),
+    );
+    expect(toSupervisors).toHaveLength(3);
+    for (const mail of toSupervisors) {
+      expect(mail.text).toContain(`/tickets/${id}`);
+      expect(mail.text).not.toContain('/replies/');
+    }
     await succeeded(id);
   });
 
