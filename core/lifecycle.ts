@@ -569,6 +569,27 @@ export function applyCentreDecision(
   }
 }
 
+/** Records whether the caller could be told (e.g. of a new reply date); the ticket stays as it is. */
+export function callerInformed(
+  ticket: Ticket,
+  result: { accepted: boolean; via: string; reason?: string },
+  ctx: Context,
+): Transition {
+  return change(
+    ticket,
+    {},
+    {
+      at: ctx.at,
+      actor: SYSTEM,
+      event: result.accepted ? 'caller_informed' : 'caller_not_informed',
+      reason: result.accepted
+        ? '告知来电人: new reply date sent'
+        : `告知来电人失败: ${result.reason ?? 'refused'}`,
+      details: { via: result.via },
+    },
+  );
+}
+
 // ─── Callback survey (回访) ──────────────────────────────────────────────────────────────────
 
 export function surveyRequested(ticket: Ticket, surveyId: string, ctx: Context): Transition {

@@ -104,6 +104,21 @@ export interface SurveyRequester {
   requestSurvey(request: SurveyRequest): Promise<SurveyRequestResult | undefined>;
 }
 
+export interface CallerNotification {
+  /** Stable per event, so that a phone system sees a retry as the same message. */
+  notificationId: string;
+  ticketId: string;
+  /** The caller's number; adapters must not log it. */
+  callee: string;
+  /** The message (Simplified Chinese), with no personal data in it. */
+  text: string;
+}
+
+/** Tells a caller something by the phone system's SMS or voice (e.g. a new reply date). */
+export interface CallerNotifier {
+  notifyCaller(notification: CallerNotification): Promise<SurveyRequestResult | undefined>;
+}
+
 export interface Workflow {
   /** Starts (or, for a ticket already running, finds) the lifecycle execution of a ticket. */
   startLifecycle(ticketId: string): Promise<void>;

@@ -8,6 +8,7 @@ import {
   applyCentreDecision,
   applyUnitAction,
   type Context,
+  callerInformed,
   closeWithoutCallback,
   dispatchTicket,
   dueDeadlineEvent,
@@ -24,12 +25,14 @@ import {
 import {
   centreTaskMail,
   dispatchMail,
+  extensionNotice,
   isSupervised,
   isUnitNotice,
   supervisorChaseMail,
   unitNoticeMail,
 } from './mails.ts';
 import type {
+  CallerNotifier,
   CatalogueStore,
   Mailer,
   SurveyRequester,
@@ -54,6 +57,7 @@ export interface TicketDeps {
   mailer: Mailer;
   workflow: Workflow;
   surveys: SurveyRequester;
+  callers: CallerNotifier;
   config: LifecycleConfig;
   addDuration: AddDuration;
   now: () => Date;
@@ -537,7 +541,40 @@ export async function decide(
     return transition;
   });
   await wake(deps, ticketId);
+  if (transition.history.event === 'extension_approved')
+    await tellCallerNewDate(deps, transition.ticket);
   return transition.ticket;
+}
+
+/**
+ * The caller is told the new reply date of an extended ticket, through the phone system (SMS or
+ * voice); whether that worked goes into the ticket's history.
+ */
+async function tellCallerNewDate(deps: TicketDeps, ticket: Ticket): Promise<void> {
+  const callee = ticket.caller?.phone;
+  if (!callee || !ticket.deadlines.replyBy) return;
+  const result = await deps.callers
+    .notifyCaller({
+      notificationId: `${ticket.id}.v${ticket.version}`,
+      ticketId: ticket.id,
+      callee,
+      text: extensionNotice(ticket),
+    })
+    .catch((error: Error) => ({
+      accepted: false as const,
+      via: 'phone',
+      attempts: 0,
+      reason: error.name,
+    }));
+  await withFreshTicket(deps, ticket.id, async (detail) => {
+    await deps.store.save(
+      callerInformed(
+        detail.ticket,
+        result ?? { accepted: true, via: 'phone', attempts: 1 },
+        context(deps),
+      ),
+    );
+  });
 }
 
 // ─── Survey results from the phone system ────────────────────────────────────────────────────

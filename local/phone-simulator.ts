@@ -31,6 +31,8 @@ export interface PhoneSimulator {
   deliveries: { webhookId: string | undefined; status: number }[];
   /** Answers sent back, with the hotline's HTTP status. */
   answers: { surveyId: string; type: string; status: number }[];
+  /** Messages the hotline asked to pass on to callers (as SMS would). */
+  notifications: { webhookId: string; ticketId: string; text: string }[];
   configure(options: { answer?: SimulatedAnswer; failFirst?: number; webhookUrl?: string }): void;
   close(): Promise<void>;
 }
@@ -52,6 +54,7 @@ export async function startPhoneSimulator(options: PhoneSimulatorOptions): Promi
   const requests: PhoneSimulator['requests'] = [];
   const deliveries: PhoneSimulator['deliveries'] = [];
   const answers: PhoneSimulator['answers'] = [];
+  const notifications: PhoneSimulator['notifications'] = [];
   const pending = new Set<Promise<void>>();
 
   const sendAnswer = async (surveyId: string) => {
@@ -116,11 +119,21 @@ export async function startPhoneSimulator(options: PhoneSimulatorOptions): Promi
       return finish(503);
     }
     if (requests.some((r) => r.webhookId === verified.id)) return finish(200);
-    let data: { surveyId?: unknown; ticketId?: unknown } = {};
+    let data: { surveyId?: unknown; ticketId?: unknown; text?: unknown } = {};
+    let type: unknown;
     try {
-      data = JSON.parse(rawBody.toString('utf8')).data ?? {};
+      ({ type, data = {} } = JSON.parse(rawBody.toString('utf8')));
     } catch {
       return finish(400);
+    }
+    if (type === 'caller.notification') {
+      if (typeof data.text !== 'string') return finish(400);
+      notifications.push({
+        webhookId: verified.id,
+        ticketId: String(data.ticketId),
+        text: data.text,
+      });
+      return finish(202);
     }
     if (typeof data.surveyId !== 'string') return finish(400);
     const surveyId = data.surveyId;
@@ -142,6 +155,7 @@ export async function startPhoneSimulator(options: PhoneSimulatorOptions): Promi
     requests,
     deliveries,
     answers,
+    notifications,
     configure(next) {
       if (next.answer) answer = next.answer;
       if (next.failFirst !== undefined) failLeft = next.failFirst;

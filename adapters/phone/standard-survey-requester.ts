@@ -1,5 +1,11 @@
 import { signStandardWebhook } from '#core/phone/standard-webhooks';
-import type { SurveyRequest, SurveyRequester, SurveyRequestResult } from '#core/ports';
+import type {
+  CallerNotification,
+  CallerNotifier,
+  SurveyRequest,
+  SurveyRequester,
+  SurveyRequestResult,
+} from '#core/ports';
 
 export interface StandardSurveyRequesterOptions {
   /** The phone system's endpoint for survey requests. */
@@ -22,12 +28,13 @@ const RETRYABLE = (status: number) =>
   status === 408 || status === 425 || status === 429 || status >= 500;
 
 /**
- * Requests a callback survey with a signed Standard Webhooks POST (`survey.requested`). Every
+ * The phone system reached by signed Standard Webhooks POSTs: it is asked for callback surveys
+ * (`survey.requested`) and to tell callers things (`caller.notification`, e.g. by SMS). Every
  * attempt carries the same webhook-id (`survey_<surveyId>`), so a phone system that got an attempt
  * whose answer was lost sees the retry as a duplicate. The answer comes back later as a
  * `survey.completed` or `survey.unreachable` webhook.
  */
-export class StandardSurveyRequester implements SurveyRequester {
+export class StandardSurveyRequester implements SurveyRequester, CallerNotifier {
   private readonly attempts: number;
   private readonly backoffMs: number;
   private readonly timeoutMs: number;
@@ -47,14 +54,29 @@ export class StandardSurveyRequester implements SurveyRequester {
     }
   }
 
-  async requestSurvey(request: SurveyRequest): Promise<SurveyRequestResult> {
-    const id = `survey_${request.surveyId}`;
-    const timestamp = this.now();
-    const body = JSON.stringify({
-      type: 'survey.requested',
-      timestamp: timestamp.toISOString(),
-      data: { surveyId: request.surveyId, ticketId: request.ticketId, callee: request.callee },
+  requestSurvey(request: SurveyRequest): Promise<SurveyRequestResult> {
+    return this.post(`survey_${request.surveyId}`, 'survey.requested', {
+      surveyId: request.surveyId,
+      ticketId: request.ticketId,
+      callee: request.callee,
     });
+  }
+
+  notifyCaller(notification: CallerNotification): Promise<SurveyRequestResult> {
+    return this.post(`notice_${notification.notificationId}`, 'caller.notification', {
+      ticketId: notification.ticketId,
+      callee: notification.callee,
+      text: notification.text,
+    });
+  }
+
+  private async post(
+    id: string,
+    type: string,
+    data: Record<string, unknown>,
+  ): Promise<SurveyRequestResult> {
+    const timestamp = this.now();
+    const body = JSON.stringify({ type, timestamp: timestamp.toISOString(), data });
     let reason = 'not attempted';
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       if (attempt > 1) {

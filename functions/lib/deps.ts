@@ -9,7 +9,7 @@ import { StepFunctionsWorkflow } from '#adapters/sfn-workflow';
 import { WorkingCalendar } from '#core/calendar';
 import { now } from '#core/clock';
 import { parseLifecycleConfig } from '#core/config';
-import type { SurveyRequester } from '#core/ports';
+import type { CallerNotifier, SurveyRequester } from '#core/ports';
 import type { TicketDeps } from '#core/tickets';
 import calendarData from '#data/calendar/cn-holidays.json' with { type: 'json' };
 import { configuredSurveyRequester } from '../phone/surveys.ts';
@@ -36,17 +36,20 @@ function addresses(list: string | undefined): string[] {
 }
 
 /**
- * The phone system named in the phone configuration, read on first use. Without one, a survey
- * request is refused and recorded as a failed attempt in the ticket's history: the caller ends
- * as unreached, never as satisfied.
+ * The phone system named in the phone configuration, read on first use. Without one, a request
+ * is refused and the refusal recorded in the ticket's history: an unsurveyed caller ends as
+ * unreached, never as satisfied; an uninformed caller is recorded as not informed.
  */
-function surveyRequester(): SurveyRequester {
+function phoneSystem(): SurveyRequester & CallerNotifier {
   let configured: Promise<SurveyRequester | undefined> | undefined;
+  const get = () => {
+    configured ??= configuredSurveyRequester();
+    return configured;
+  };
   return {
     requestSurvey: async (request) => {
-      configured ??= configuredSurveyRequester();
-      const requester = await configured;
-      if (!requester) {
+      const phone = await get();
+      if (!phone) {
         return {
           accepted: false,
           via: 'none',
@@ -54,7 +57,19 @@ function surveyRequester(): SurveyRequester {
           reason: 'no phone system is configured for callback surveys',
         };
       }
-      return requester.requestSurvey(request);
+      return phone.requestSurvey(request);
+    },
+    notifyCaller: async (notification) => {
+      const phone = await get();
+      if (!phone || !('notifyCaller' in phone)) {
+        return {
+          accepted: false,
+          via: phone ? 'connect' : 'none',
+          attempts: 0,
+          reason: 'the phone system configured cannot send messages to callers',
+        };
+      }
+      return (phone as CallerNotifier).notifyCaller(notification);
     },
   };
 }
@@ -70,6 +85,7 @@ export function ticketDeps(): TicketDeps {
     onWarning: (warning) => logger.warn('calendar data missing or provisional', { ...warning }),
   });
   const publicBaseUrl = required('PUBLIC_BASE_URL').replace(/\/$/, '');
+  const phone = phoneSystem();
   deps = {
     store: new DynamoTicketStore(documentClient, table),
     catalogue: new DynamoCatalogueStore(documentClient, table),
@@ -82,7 +98,8 @@ export function ticketDeps(): TicketDeps {
     config: parseLifecycleConfig(JSON.parse(process.env.LIFECYCLE_CONFIG || '{}')),
     addDuration: calendar.addDuration,
     now,
-    surveys: surveyRequester(),
+    surveys: phone,
+    callers: phone,
     replyUrl: (replyId) => `${publicBaseUrl}/replies/${replyId}`,
     ticketUrl: (ticketId) => `${publicBaseUrl}/tickets/${ticketId}`,
     supervisorAddresses: addresses(process.env.SUPERVISOR_MAIL),

@@ -236,6 +236,12 @@ describe('the ticket lifecycle on the synthesized ASL', () => {
     const extended = (await view(id)).ticket;
     expect(extended).toMatchObject({ status: 'handling', extendedWorkingDays: 5 });
     expect(extended.deadlines.replyBy > before).toBe(true);
+    // The caller is told the new date through the phone system (as an SMS), and the history says so.
+    const notice = stack.phone.simulator.notifications.find((n) => n.ticketId === id);
+    expect(notice?.text).toContain(id);
+    expect(notice?.text).toMatch(/\d{4}-\d{2}-\d{2}前答复/);
+    expect(notice?.text).not.toMatch(/138\d{8}/);
+    expect(await events(id)).toContain('caller_informed');
     await act(id, { action: 'extend', workingDays: 3, reason: '仍需时间' });
     await decide(id, { decision: 'refuse_extension', note: '理由不充分' });
     expect((await view(id)).ticket).toMatchObject({ status: 'handling', extendedWorkingDays: 5 });
