@@ -31,6 +31,11 @@ export const keys = {
    * yet published it carries GSI3PK = UNPUBLISHED_UNREASONABLE and GSI3SK = `<approvedAt>#<id>`.
    */
   unreasonableCase: (id: string) => ({ PK: `TICKET#${id}`, SK: 'UNREASONABLE' }),
+  /** A repeat caller without substantive content, flagged for a human (never blocked), by month. */
+  repeatCallerFlag: (month: string, createdAt: string, ticketId: string) => ({
+    PK: `FLAGS#${month}`,
+    SK: `${createdAt}#${ticketId}`,
+  }),
   /** One published bulletin issue (its bulletin, summary and tickets); issues sort by number. */
   bulletinIssue: (n: number) => ({ PK: 'BULLETIN', SK: `ISSUE#${String(n).padStart(7, '0')}` }),
   /** One bulletin run's draft, its state and the approval token (never sent to the reviewer). */

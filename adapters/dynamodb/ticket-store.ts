@@ -144,6 +144,7 @@ export class DynamoTicketStore implements TicketStore {
       ...this.matchItems(before, ticket),
       ...this.metricItems(transition),
       ...this.caseItems(before, ticket),
+      ...this.flagItems(before, ticket),
     );
     await this.write(items);
   }
@@ -335,6 +336,19 @@ export class DynamoTicketStore implements TicketStore {
       }
     }
     return items;
+  }
+
+  /** A flagged repeat caller is listed for a human (GET /flags) in the same write as the ticket. */
+  private flagItems(before: Ticket | null, ticket: Ticket): TransactItem[] {
+    if (before || !ticket.flaggedRepeatCaller) return [];
+    const month = metricPeriods(new Date(ticket.createdAt))[1];
+    const item = {
+      ...keys.repeatCallerFlag(month, ticket.createdAt, ticket.id),
+      ticketId: ticket.id,
+      topic: ticket.topic,
+      createdAt: ticket.createdAt,
+    };
+    return [{ Put: { TableName: this.table, Item: item } }];
   }
 
   /** An approved unreasonable ticket enters the bulletin queue in the same write as its approval. */

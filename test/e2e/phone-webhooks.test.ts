@@ -418,6 +418,21 @@ describe('POST /webhooks/phone/standard', () => {
     const mine = letters.filter((l) => l.surveyId === surveyId);
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({ deadLetter: true, eventType: 'survey.unreachable' });
+    // A dispatcher sees it; nobody else does.
+    const day = shanghaiDate(stack.clock.now());
+    const listed = await api('GET', `/dead-letters?date=${day}`, {
+      token: stack.tokens.dispatcher,
+    });
+    expect(
+      listed.body.deadLetters.filter((l: { surveyId?: string }) => l.surveyId === surveyId),
+    ).toHaveLength(1);
+    expect(
+      (await api('GET', `/dead-letters?date=${day}`, { token: stack.tokens.supervisor })).status,
+    ).toBe(403);
+    expect(
+      (await api('GET', '/dead-letters?date=21-11-2026', { token: stack.tokens.dispatcher }))
+        .status,
+    ).toBe(400);
   });
 
   it('ignores a status regression: call.received after call.completed changes nothing', async () => {

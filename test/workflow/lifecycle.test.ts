@@ -383,6 +383,39 @@ describe('the ticket lifecycle on the synthesized ASL', () => {
     });
   });
 
+  it('flags a repeat caller without substance for a human after the threshold, and never blocks', async () => {
+    const call = () =>
+      api('POST', '/tickets', {
+        token: stack.tokens.operator,
+        body: {
+          caller: { phone: '13911112222' },
+          content: '来电闲聊，无具体诉求',
+          category: '咨询',
+          topic: 'permits',
+          place: { district: 'qingshan' },
+          noSubstance: true,
+          disposition: { kind: 'answered', answer: '已告知热线用途' },
+        },
+      });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const created = await call();
+      expect(created.status).toBe(201);
+      ids.push(created.body.id);
+    }
+    const flagged = await Promise.all(
+      ids.map(async (id) => Boolean((await view(id)).ticket.flaggedRepeatCaller)),
+    );
+    expect(flagged).toEqual([false, false, false, false, true]);
+    const list = await api(
+      'GET',
+      `/flags?month=${new Date(stack.clock.nowMs() + 8 * 3600_000).toISOString().slice(0, 7)}`,
+      { token: stack.tokens.supervisor },
+    );
+    expect(list.body.flagged.map((f: { ticketId: string }) => f.ticketId)).toEqual([ids[4]]);
+    expect(JSON.stringify(list.body)).not.toContain('13911112222');
+  });
+
   it('queues a ticket no rule fits for a dispatcher, who routes it', async () => {
     const id = await file({ topic: 'neighbourhood', place: { district: 'qingshan' } });
     expect((await view(id)).ticket.status).toBe('awaiting_dispatch');
