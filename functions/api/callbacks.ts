@@ -1,4 +1,5 @@
 import { requireRole } from '#core/access';
+import { now } from '#core/clock';
 import { ValidationError } from '#core/errors';
 import { shanghaiDate } from '#core/phone-intake';
 import { httpHandler, json, requirePrincipal } from '../lib/http.ts';
@@ -13,7 +14,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
  */
 export const handler = httpHandler(async (event) => {
   requireRole(requirePrincipal(event), ['operator', 'dispatcher']);
-  const date = event.queryStringParameters?.date ?? shanghaiDate(new Date());
+  const date = event.queryStringParameters?.date ?? shanghaiDate(now());
   if (!DATE.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
     throw new ValidationError('date must be YYYY-MM-DD', [
       { field: 'date', problem: 'must be a date like 2026-03-02' },
