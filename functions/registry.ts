@@ -7,6 +7,7 @@ export const FUNCTIONS = {
   'get-ticket': { entry: 'functions/api/get-ticket.ts', mails: false, starts: false },
   'unit-action': { entry: 'functions/api/unit-action.ts', mails: false, starts: false },
   decide: { entry: 'functions/api/decide.ts', mails: false, starts: false },
+  'work-queue': { entry: 'functions/api/work-queue.ts', mails: false, starts: false },
   flags: { entry: 'functions/api/flags.ts', mails: false, starts: false },
   'dead-letters': {
     entry: 'functions/api/dead-letters.ts',
@@ -115,6 +116,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/tickets/{id}/actions', function: 'unit-action', auth: 'staff' },
   { method: 'POST', path: '/tickets/{id}/decisions', function: 'decide', auth: 'staff' },
   { method: 'GET', path: '/metrics', function: 'metrics', auth: 'staff' },
+  { method: 'GET', path: '/work-queue', function: 'work-queue', auth: 'staff' },
   { method: 'GET', path: '/flags', function: 'flags', auth: 'staff' },
   { method: 'GET', path: '/dead-letters', function: 'dead-letters', auth: 'staff' },
   { method: 'GET', path: '/replies/{replyId}', function: 'link-page', auth: 'link' },

@@ -1,5 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, tableName } from './client.ts';
+import { INDEXES } from './keys.ts';
 
 export interface FlaggedCall {
   ticketId: string;
@@ -27,6 +28,38 @@ export async function flaggedCalls(month: string): Promise<FlaggedCall[]> {
         createdAt: String(item.createdAt),
       });
     }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return found;
+}
+
+export interface QueuedTicket {
+  id: string;
+  status: string;
+  topic: string;
+  category: string;
+  urgency: string;
+  deadlines: Record<string, string>;
+}
+
+/** A unit's open tickets by reply deadline, from the sparse unit-queue index (pattern 9). */
+export async function openTicketsOf(unitId: string): Promise<QueuedTicket[]> {
+  const found: QueuedTicket[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documentClient.send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: INDEXES.unitQueue.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': INDEXES.unitQueue.partition, '#status': 'status' },
+        ExpressionAttributeValues: { ':pk': `UNIT#${unitId}` },
+        // Only what a queue shows: never the caller.
+        ProjectionExpression: 'id, #status, topic, category, urgency, deadlines',
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) found.push(item as QueuedTicket);
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return found;

@@ -169,6 +169,16 @@ describe('the first ticket, end to end on the local stack', () => {
     expect(meddle.status).toBe(403);
     expect(meddle.body.error.fields[0].field).toBe('id');
 
+    const queue = await api('GET', '/work-queue', { token: own });
+    expect(queue.status).toBe(200);
+    expect(queue.body.tickets.map((t: { id: string }) => t.id)).toContain(id);
+    expect(JSON.stringify(queue.body)).not.toContain('caller');
+    expect((await api('GET', '/work-queue?unit=water-supply', { token: other })).status).toBe(403);
+    const supervised = await api('GET', '/work-queue?unit=water-supply', {
+      token: stack.tokens.supervisor,
+    });
+    expect(supervised.body.tickets.map((t: { id: string }) => t.id)).toContain(id);
+
     const mine = await api('GET', `/tickets/${id}`, { token: own });
     expect(mine.status).toBe(200);
     expect(mine.body.ticket.caller).toEqual({ name: '李四' });
