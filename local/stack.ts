@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { putCatalogue } from '#adapters/dynamodb/catalogue-store';
 import { INDEXES, OPEN_SHARDS } from '#adapters/dynamodb/keys';
+import { queryAll } from '#adapters/dynamodb/query';
 import { ensureTable } from '#adapters/dynamodb/schema';
 import { STAFF_ROLES, type StaffRole } from '#core/access';
 import { catalogueSchema } from '#core/catalogue';
@@ -300,26 +301,19 @@ async function resumeOpenTickets(
 ): Promise<number> {
   let resumed = 0;
   for (let shard = 0; shard < OPEN_SHARDS; shard++) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await documents.send(
-        new QueryCommand({
-          TableName: table,
-          IndexName: INDEXES.openTickets.name,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': INDEXES.openTickets.partition },
-          ExpressionAttributeValues: { ':pk': `OPEN#${shard}` },
-          ProjectionExpression: 'id',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const { ticketDeps } = await import('#functions/lib/deps');
-        await ticketDeps().workflow.startLifecycle(String(item.id));
-        resumed++;
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const open = await queryAll(documents, {
+      TableName: table,
+      IndexName: INDEXES.openTickets.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': INDEXES.openTickets.partition },
+      ExpressionAttributeValues: { ':pk': `OPEN#${shard}` },
+      ProjectionExpression: 'id',
+    });
+    const { ticketDeps } = await import('#functions/lib/deps');
+    for (const item of open) {
+      await ticketDeps().workflow.startLifecycle(String(item.id));
+      resumed++;
+    }
   }
   return resumed;
 }

@@ -1,12 +1,8 @@
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Area, Catalogue, Topic, Unit } from '#core/catalogue';
 import type { CatalogueStore } from '#core/ports';
 import { keys } from './keys.ts';
+import { queryAll } from './query.ts';
 
 type Kind = 'AREA' | 'UNIT' | 'TOPIC';
 
@@ -37,21 +33,12 @@ export class DynamoCatalogueStore implements CatalogueStore {
 
   listUnits(): Promise<Unit[]> {
     return this.cached('UNIT#*', async () => {
-      const units: Unit[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :kind)',
-            ExpressionAttributeValues: { ':pk': 'CATALOGUE', ':kind': 'UNIT#' },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        units.push(...((page.Items ?? []).map((i) => i.value) as Unit[]));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return units;
+      const items = await queryAll(this.client, {
+        TableName: this.table,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :kind)',
+        ExpressionAttributeValues: { ':pk': 'CATALOGUE', ':kind': 'UNIT#' },
+      });
+      return items.map((i) => i.value as Unit);
     });
   }
 

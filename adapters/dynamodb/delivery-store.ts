@@ -3,7 +3,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -17,6 +16,7 @@ import type {
   StatusChange,
 } from '#core/phone-intake';
 import { keys } from './keys.ts';
+import { queryAll } from './query.ts';
 import { TTL_ATTRIBUTE } from './schema.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -245,20 +245,11 @@ export class DynamoPhoneDeliveryStore implements PhoneDeliveryStore {
   }
 
   private async queryDay<T>(pk: string, map: (item: Record<string, unknown>) => T): Promise<T[]> {
-    const found: T[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'PK = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      found.push(...(page.Items ?? []).map(map));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return found;
+    const items = await queryAll(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+    });
+    return items.map(map);
   }
 }

@@ -1,6 +1,6 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, tableName } from './client.ts';
 import { INDEXES } from './keys.ts';
+import { queryAll } from './query.ts';
 
 export interface FlaggedCall {
   ticketId: string;
@@ -10,27 +10,16 @@ export interface FlaggedCall {
 
 /** Tickets flagged as a repeat caller without substance in a month, oldest first (pattern 21). */
 export async function flaggedCalls(month: string): Promise<FlaggedCall[]> {
-  const found: FlaggedCall[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documentClient.send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': `FLAGS#${month}` },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      found.push({
-        ticketId: String(item.ticketId),
-        topic: String(item.topic),
-        createdAt: String(item.createdAt),
-      });
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return found;
+  const items = await queryAll(documentClient, {
+    TableName: tableName(),
+    KeyConditionExpression: 'PK = :pk',
+    ExpressionAttributeValues: { ':pk': `FLAGS#${month}` },
+  });
+  return items.map((item) => ({
+    ticketId: String(item.ticketId),
+    topic: String(item.topic),
+    createdAt: String(item.createdAt),
+  }));
 }
 
 export interface QueuedTicket {
@@ -44,23 +33,14 @@ export interface QueuedTicket {
 
 /** A unit's open tickets by reply deadline, from the sparse unit-queue index (pattern 9). */
 export async function openTicketsOf(unitId: string): Promise<QueuedTicket[]> {
-  const found: QueuedTicket[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documentClient.send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: INDEXES.unitQueue.name,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': INDEXES.unitQueue.partition, '#status': 'status' },
-        ExpressionAttributeValues: { ':pk': `UNIT#${unitId}` },
-        // Only what a queue shows: never the caller.
-        ProjectionExpression: 'id, #status, topic, category, urgency, deadlines',
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) found.push(item as QueuedTicket);
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return found;
+  const items = await queryAll(documentClient, {
+    TableName: tableName(),
+    IndexName: INDEXES.unitQueue.name,
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': INDEXES.unitQueue.partition, '#status': 'status' },
+    ExpressionAttributeValues: { ':pk': `UNIT#${unitId}` },
+    // Only what a queue shows: never the caller.
+    ProjectionExpression: 'id, #status, topic, category, urgency, deadlines',
+  });
+  return items as unknown as QueuedTicket[];
 }

@@ -15,6 +15,7 @@ import type { ReplyLink, SaveOptions, TicketDetail, TicketStore, Wait } from '#c
 import type { HistoryEntry, MetricCounter, Ticket } from '#core/ticket';
 import { callerKey, VersionConflictError } from '#core/tickets';
 import { approvedCaseItem, INDEXES, keys, openShard } from './keys.ts';
+import { queryAll } from './query.ts';
 import { TTL_ATTRIBUTE } from './schema.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -262,21 +263,12 @@ export class DynamoTicketStore implements TicketStore {
   }
 
   async getDetail(id: string): Promise<TicketDetail | undefined> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'PK = :pk',
-          ExpressionAttributeValues: { ':pk': keys.ticket(id).PK },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await queryAll(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.ticket(id).PK },
+      ConsistentRead: true,
+    });
     const meta = items.find((i) => i.SK === 'META');
     if (!meta) return undefined;
     const wait = items.find((i) => i.SK === 'WAIT');
