@@ -1,4 +1,5 @@
 import type { Unit } from './catalogue.ts';
+import { escapeHtml } from './html.ts';
 import { CATEGORIES, type Ticket } from './ticket.ts';
 
 /** Mails carry no caller identity: they travel through mailboxes the hotline does not control. */
@@ -6,15 +7,6 @@ export interface RenderedMail {
   subject: string;
   text: string;
   html: string;
-}
-
-export function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
 }
 
 function shanghaiTime(iso: string | undefined): string {

@@ -4,6 +4,7 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import { escapeHtml } from '#core/html';
 import { DEFAULT_HOST, endpointUrl, portInUseError } from './ports.ts';
 
 const SERVICE = 'the local SES endpoint';
@@ -655,15 +656,6 @@ const PAGE_HEADERS = {
     "frame-src 'self'; form-action 'none'; frame-ancestors 'none'",
   'referrer-policy': 'no-referrer',
 };
-
-export function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
 
 function escapeXml(value: string): string {
   return escapeHtml(value);

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../html.ts';
 import type { Bulletin, BulletinSummary, Lang, LocalizedText } from './model.ts';
 import { chinaDate, DEFAULT_ISSUER, formatDate, periodText } from './text.ts';
 
@@ -6,15 +7,6 @@ import { chinaDate, DEFAULT_ISSUER, formatDate, periodText } from './text.ts';
  * an index page and an Atom feed. Everything interpolated is escaped, including our own fixed
  * text, so that a case text can never become markup.
  */
-
-export function escapeHtml(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 // Characters XML 1.0 forbids even when escaped; a stray control character from a pasted case
 // text would otherwise make the whole feed unreadable.

@@ -1,4 +1,4 @@
-import { escapeHtml } from '#core/mails';
+import { escapeHtml } from '#core/html';
 import { CATEGORIES, type Ticket } from '#core/ticket';
 import { UNREASONABLE_CATEGORIES } from '#core/unreasonable';
 
