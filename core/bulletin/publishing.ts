@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { type Principal, requireRole } from '../access.ts';
 import { ConflictError, GoneError, NotFoundError } from '../errors.ts';
+import { escapeHtml } from '../html.ts';
 import type { Mail, Mailer } from '../ports.ts';
 import type { ApprovedUnreasonableCase } from '../unreasonable.ts';
 import { draftBulletin, orderBulletinCases, publishBulletin, summarizeBulletin } from './draft.ts';
 import type { Bulletin, BulletinSummary } from './model.ts';
 import { checkBulletinPrivacy, knownIdentifiersFromCases, type PrivacyFinding } from './privacy.ts';
 import {
-  escapeHtml,
   renderAtomFeed,
   renderBulletinHtml,
   renderBulletinJson,

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { draftBulletin, publishBulletin, summarizeBulletin } from '../../core/bulletin/draft.ts';
 import { type BulletinSummary, bulletinSchema } from '../../core/bulletin/model.ts';
 import {
-  escapeHtml,
   renderAtomFeed,
   renderBulletinHtml,
   renderBulletinJson,
   renderIndexHtml,
 } from '../../core/bulletin/render.ts';
+import { escapeHtml } from '../../core/html.ts';
 import { APPROVED_CASES } from '../fixtures/privacy-corpus.ts';
 
 const HOSTILE = `<script>alert("x")</script> & 'quoted' <img src=x onerror=alert(1)>`;
