@@ -596,6 +596,7 @@ export function surveyRequested(ticket: Ticket, surveyId: string, ctx: Context):
   expectStatus(ticket, ['callback'], 'survey the caller');
   const attempt: SurveyAttempt = {
     surveyId,
+    round: ticket.reopenCount,
     requestedAt: iso(ctx.at),
     dueAt: iso(ctx.add(ctx.at, ctx.config.callback.attemptTimeout)),
   };
@@ -606,7 +607,7 @@ export function surveyRequested(ticket: Ticket, surveyId: string, ctx: Context):
       at: ctx.at,
       actor: SYSTEM,
       event: 'survey_requested',
-      reason: `回访: attempt ${ticket.surveys.length + 1}`,
+      reason: `回访: attempt ${attemptsThisRound(ticket) + 1}`,
       details: { surveyId },
     },
   );
@@ -698,6 +699,11 @@ export function surveyAnswered(
   );
 }
 
+/** Survey attempts since the last reply: a reopened ticket gets a fresh set of attempts. */
+function attemptsThisRound(ticket: Ticket): number {
+  return ticket.surveys.filter((s) => (s.round ?? 0) === ticket.reopenCount).length;
+}
+
 /** A survey attempt failed (busy, no answer, failed). After the last attempt: unreached. */
 export function surveyUnreached(
   ticket: Ticket,
@@ -708,7 +714,8 @@ export function surveyUnreached(
   const surveys = withOutcome(ticket, input.surveyId, input.outcome);
   if (!surveys) return undefined;
   const line = { at: ctx.at, actor: { kind: 'phone', id: input.surveyId } as Actor };
-  if (surveys.length >= ctx.config.callback.attempts) {
+  const attempts = attemptsThisRound({ ...ticket, surveys });
+  if (attempts >= ctx.config.callback.attempts) {
     const unitId = ticket.reply?.unitId ?? ticket.leadUnit!;
     return change(
       ticket,
@@ -722,7 +729,7 @@ export function surveyUnreached(
       {
         ...line,
         event: 'closed',
-        reason: `办结: caller unreached after ${surveys.length} attempts (recorded as unreached, not satisfied)`,
+        reason: `办结: caller unreached after ${attempts} attempts (recorded as unreached, not satisfied)`,
       },
       [{ unitId, counters: { unreached: 1 } }],
     );

@@ -212,6 +212,9 @@ export function intakeFromCall(event: PhoneEventOf<'call.completed'>): Intake {
     topic: t.topic,
     place: t.place,
     ...(t.urgency !== undefined ? { urgency: t.urgency } : {}),
+    ...(t.noCallback !== undefined ? { noCallback: t.noCallback } : {}),
+    ...(t.noSubstance !== undefined ? { noSubstance: t.noSubstance } : {}),
+    ...(t.disposition !== undefined ? { disposition: t.disposition } : {}),
     callId: event.callId,
   };
   const parsed = intakeSchema.safeParse(candidate);

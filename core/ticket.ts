@@ -234,6 +234,8 @@ export type Satisfaction = (typeof SATISFACTION)[number];
 
 export interface SurveyAttempt {
   surveyId: string;
+  /** The callback round: 0 after the first reply, n after the nth reopen. Attempts count per round. */
+  round: number;
   requestedAt: string;
   dueAt: string;
   outcome?: 'answered' | 'busy' | 'no_answer' | 'failed';

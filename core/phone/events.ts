@@ -115,6 +115,10 @@ export const TicketIntakeSchema = z.object({
     .optional(),
   urgency: z.string().trim().min(1).max(32).optional(),
   confidential: z.boolean().optional(),
+  noCallback: z.boolean().optional(),
+  noSubstance: z.boolean().optional(),
+  /** How the operator disposed of the call; the ticket schema (core/ticket.ts) owns its shape. */
+  disposition: z.unknown().optional(),
 });
 export type TicketIntake = z.infer<typeof TicketIntakeSchema>;
 

@@ -172,6 +172,24 @@ describe('POST /webhooks/phone/standard', () => {
     expect(view.body.ticket.topic).toBe('water-supply');
   });
 
+  it("carries the operator's disposition: a consultation answered on the spot closes at intake", async () => {
+    const body = completedCall(`call_${randomBytes(6).toString('hex')}`, {
+      category: '咨询',
+      noCallback: true,
+      disposition: { kind: 'answered', answer: '停水通知已在官网公布' },
+    });
+    const result = await post('standard', body, signed(body));
+    expect(result.status, result.text).toBe(200);
+    const view = await api('GET', `/tickets/${result.body.ticketIds[0]}`, {
+      token: stack.tokens.operator,
+    });
+    expect(view.body.ticket).toMatchObject({
+      status: 'closed',
+      closure: 'answered_on_the_spot',
+      noCallback: true,
+    });
+  });
+
   it('accepts the old secret during a rotation', async () => {
     const body = completedCall(`call_${randomBytes(6).toString('hex')}`);
     const result = await post('standard', body, signed(body, { key: OLD_SECRET }));

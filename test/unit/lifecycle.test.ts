@@ -544,6 +544,37 @@ describe('the lifecycle of a ticket', () => {
     expect(last.metrics).toEqual([{ unitId: 'water-supply', counters: { unreached: 1 } }]);
   });
 
+  it('gives a reopened ticket a fresh set of callback attempts', () => {
+    let ticket = inCallback();
+    ticket = surveyUnreached(
+      ticket,
+      { surveyId: ticket.surveys.at(-1)!.surveyId, outcome: 'busy' },
+      ctx(monday),
+    )!.ticket;
+    ticket = surveyRequested(ticket, `${ticket.id}.2`, ctx(monday)).ticket;
+    ticket = surveyAnswered(
+      ticket,
+      { surveyId: `${ticket.id}.2`, resolved: false, satisfaction: 'unsatisfied' },
+      ctx(monday),
+    )!.ticket;
+    expect(ticket.status).toBe('handling');
+    ticket = applyUnitAction(
+      ticket,
+      'water-supply',
+      { action: 'reply', content: '再次处理', resolved: true },
+      clerk,
+      ctx(monday),
+    ).ticket;
+    ticket = surveyRequested(ticket, `${ticket.id}.3`, ctx(monday)).ticket;
+    // Two attempts were used before the reopen; this round's first busy line is not the last try.
+    const busy = surveyUnreached(
+      ticket,
+      { surveyId: `${ticket.id}.3`, outcome: 'busy' },
+      ctx(monday),
+    )!;
+    expect(busy.ticket.status).toBe('callback');
+  });
+
   it('closes at intake a consultation answered on the spot, or an out-of-scope matter', () => {
     const answered = openTicket({
       id: '20261118-000003',
