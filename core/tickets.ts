@@ -102,6 +102,13 @@ async function requireDetail(deps: TicketDeps, id: string): Promise<TicketDetail
   return detail;
 }
 
+/** The ticket alone (one GetItem): most steps need neither its history nor its wait. */
+async function requireTicket(deps: TicketDeps, id: string): Promise<Ticket> {
+  const ticket = await deps.store.get(id);
+  if (!ticket) throw noSuchTicket(id);
+  return ticket;
+}
+
 /**
  * Re-reads and re-applies a change when another writer got there first (a unit replying while
  * a deadline fires). The second attempt sees the new state, so the outcome is one of the two,
@@ -110,12 +117,12 @@ async function requireDetail(deps: TicketDeps, id: string): Promise<TicketDetail
 async function withFreshTicket<T>(
   deps: TicketDeps,
   id: string,
-  apply: (detail: TicketDetail) => Promise<T>,
+  apply: (ticket: Ticket) => Promise<T>,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const detail = await requireDetail(deps, id);
+    const ticket = await requireTicket(deps, id);
     try {
-      return await apply(detail);
+      return await apply(ticket);
     } catch (error) {
       if (!(error instanceof VersionConflictError) || attempt >= 3) throw error;
     }
@@ -216,13 +223,13 @@ export interface StepResult {
 }
 
 export async function decideNextStep(deps: TicketDeps, id: string): Promise<StepResult> {
-  const detail = await requireDetail(deps, id);
-  return { ticketId: id, step: nextStep(detail.ticket, context(deps)) };
+  const ticket = await requireTicket(deps, id);
+  return { ticketId: id, step: nextStep(ticket, context(deps)) };
 }
 
 /** 派单: the catalogue picks the lead unit, or a dispatcher must. */
 export async function routeTicket(deps: TicketDeps, id: string): Promise<Transition | undefined> {
-  return withFreshTicket(deps, id, async ({ ticket }) => {
+  return withFreshTicket(deps, id, async (ticket) => {
     if (ticket.status !== 'received') return undefined;
     const topic = await deps.catalogue.getTopic(ticket.topic);
     const units = new Map((await deps.catalogue.listUnits()).map((u) => [u.id, u]));
@@ -250,7 +257,7 @@ export async function routeTicket(deps: TicketDeps, id: string): Promise<Transit
 
 /** Records the deadline event that is due (催办, 督办, 通报, an unanswered survey), once. */
 export async function chaseTicket(deps: TicketDeps, id: string): Promise<Transition | undefined> {
-  return withFreshTicket(deps, id, async ({ ticket }) => {
+  return withFreshTicket(deps, id, async (ticket) => {
     const transition = dueDeadlineEvent(ticket, context(deps));
     if (transition) await deps.store.save(transition);
     return transition;
@@ -258,7 +265,7 @@ export async function chaseTicket(deps: TicketDeps, id: string): Promise<Transit
 }
 
 export async function finishTicket(deps: TicketDeps, id: string): Promise<Transition | undefined> {
-  return withFreshTicket(deps, id, async ({ ticket }) => {
+  return withFreshTicket(deps, id, async (ticket) => {
     if (ticket.status !== 'callback' || wantsCallback(ticket)) return undefined;
     const transition = closeWithoutCallback(ticket, context(deps));
     await deps.store.save(transition);
@@ -318,7 +325,7 @@ export async function awaitUnit(deps: TicketDeps, id: string, taskToken: string)
 
 /** Starts waiting for the hotline centre's decision and tells it once per stage. */
 export async function awaitCentre(deps: TicketDeps, id: string, taskToken: string): Promise<void> {
-  const { ticket, wait } = await requireDetail(deps, id);
+  const [ticket, wait] = await Promise.all([requireTicket(deps, id), deps.store.getWait(id)]);
   const alreadyTold = wait?.party === 'centre' && wait.stage === ticket.status && wait.mailedAt;
   const stored = await deps.store.putWait(
     {
@@ -347,7 +354,7 @@ export async function awaitCentre(deps: TicketDeps, id: string, taskToken: strin
  * system refuses is recorded in the history as a failed attempt at once.
  */
 export async function surveyCaller(deps: TicketDeps, id: string, taskToken: string): Promise<void> {
-  const { ticket, wait } = await requireDetail(deps, id);
+  const [ticket, wait] = await Promise.all([requireTicket(deps, id), deps.store.getWait(id)]);
   if (ticket.status !== 'callback' || !wantsCallback(ticket)) {
     await deps.workflow.resume(taskToken, { ticketId: id });
     return;
@@ -464,7 +471,7 @@ export async function actAsUnit(
   principal: Principal,
 ): Promise<Ticket> {
   requireRole(principal, ['unit']);
-  const { ticket } = await requireDetail(deps, ticketId);
+  const ticket = await requireTicket(deps, ticketId);
   if (ticket.leadUnit !== principal.unitId) {
     throw new ForbiddenError('only the lead unit may act on this ticket', [
       { field: 'id', problem: 'ticket is not led by your unit' },
@@ -485,7 +492,8 @@ async function act(
   actor: Actor,
   replyId?: string,
 ): Promise<Ticket> {
-  const transition = await withFreshTicket(deps, ticketId, async ({ ticket, wait }) => {
+  const transition = await withFreshTicket(deps, ticketId, async (ticket) => {
+    const wait = replyId ? await deps.store.getWait(ticketId) : undefined;
     if (
       replyId &&
       (wait?.replyId !== replyId ||
@@ -535,7 +543,7 @@ export async function decide(
       );
   }
   const actor: Actor = { kind: principal.role, id: principal.subject };
-  const transition = await withFreshTicket(deps, ticketId, async ({ ticket }) => {
+  const transition = await withFreshTicket(deps, ticketId, async (ticket) => {
     const transition = applyCentreDecision(ticket, decision, actor, context(deps));
     await deps.store.save(transition);
     return transition;
@@ -566,13 +574,9 @@ async function tellCallerNewDate(deps: TicketDeps, ticket: Ticket): Promise<void
       attempts: 0,
       reason: error.name,
     }));
-  await withFreshTicket(deps, ticket.id, async (detail) => {
+  await withFreshTicket(deps, ticket.id, async (fresh) => {
     await deps.store.save(
-      callerInformed(
-        detail.ticket,
-        result ?? { accepted: true, via: 'phone', attempts: 1 },
-        context(deps),
-      ),
+      callerInformed(fresh, result ?? { accepted: true, via: 'phone', attempts: 1 }, context(deps)),
     );
   });
 }
@@ -618,7 +622,7 @@ async function applySurvey(
   if (!ticketId) return 'unknown';
   const found = await deps.store.get(ticketId);
   if (!found?.surveys.some((s) => s.surveyId === surveyId)) return 'unknown';
-  const saved = await withFreshTicket(deps, ticketId, async ({ ticket }) => {
+  const saved = await withFreshTicket(deps, ticketId, async (ticket) => {
     const transition = apply(ticket, context(deps));
     if (transition) await deps.store.save(transition);
     return Boolean(transition);
