@@ -117,12 +117,16 @@ async function requireTicket(deps: TicketDeps, id: string): Promise<Ticket> {
 async function withFreshTicket<T>(
   deps: TicketDeps,
   id: string,
-  apply: (ticket: Ticket) => Promise<T>,
+  apply: (ticket: Ticket, wait: Wait | undefined) => Promise<T>,
+  /** Read the wait too; one Query then costs less than a GetItem for each. */
+  withWait = false,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const ticket = await requireTicket(deps, id);
+    const { ticket, wait } = withWait
+      ? await requireDetail(deps, id)
+      : { ticket: await requireTicket(deps, id), wait: undefined };
     try {
-      return await apply(ticket);
+      return await apply(ticket, wait);
     } catch (error) {
       if (!(error instanceof VersionConflictError) || attempt >= 3) throw error;
     }
@@ -325,7 +329,7 @@ export async function awaitUnit(deps: TicketDeps, id: string, taskToken: string)
 
 /** Starts waiting for the hotline centre's decision and tells it once per stage. */
 export async function awaitCentre(deps: TicketDeps, id: string, taskToken: string): Promise<void> {
-  const [ticket, wait] = await Promise.all([requireTicket(deps, id), deps.store.getWait(id)]);
+  const { ticket, wait } = await requireDetail(deps, id);
   const alreadyTold = wait?.party === 'centre' && wait.stage === ticket.status && wait.mailedAt;
   const stored = await deps.store.putWait(
     {
@@ -354,7 +358,7 @@ export async function awaitCentre(deps: TicketDeps, id: string, taskToken: strin
  * system refuses is recorded in the history as a failed attempt at once.
  */
 export async function surveyCaller(deps: TicketDeps, id: string, taskToken: string): Promise<void> {
-  const [ticket, wait] = await Promise.all([requireTicket(deps, id), deps.store.getWait(id)]);
+  const { ticket, wait } = await requireDetail(deps, id);
   if (ticket.status !== 'callback' || !wantsCallback(ticket)) {
     await deps.workflow.resume(taskToken, { ticketId: id });
     return;
@@ -492,22 +496,29 @@ async function act(
   actor: Actor,
   replyId?: string,
 ): Promise<Ticket> {
-  const transition = await withFreshTicket(deps, ticketId, async (ticket) => {
-    const wait = replyId ? await deps.store.getWait(ticketId) : undefined;
-    if (
-      replyId &&
-      (wait?.replyId !== replyId ||
-        ticket.leadUnit !== unitId ||
-        !UNIT_STAGES.includes(ticket.status))
-    ) {
-      throw new GoneError('this link no longer accepts actions', [
-        { field: 'replyId', problem: `already used or replaced (the ticket is ${ticket.status})` },
-      ]);
-    }
-    const transition = applyUnitAction(ticket, unitId, action, actor, context(deps));
-    await deps.store.save(transition, replyId ? { requireLink: replyId } : {});
-    return transition;
-  });
+  const transition = await withFreshTicket(
+    deps,
+    ticketId,
+    async (ticket, wait) => {
+      if (
+        replyId &&
+        (wait?.replyId !== replyId ||
+          ticket.leadUnit !== unitId ||
+          !UNIT_STAGES.includes(ticket.status))
+      ) {
+        throw new GoneError('this link no longer accepts actions', [
+          {
+            field: 'replyId',
+            problem: `already used or replaced (the ticket is ${ticket.status})`,
+          },
+        ]);
+      }
+      const transition = applyUnitAction(ticket, unitId, action, actor, context(deps));
+      await deps.store.save(transition, replyId ? { requireLink: replyId } : {});
+      return transition;
+    },
+    Boolean(replyId),
+  );
   if (action.action !== 'note') await wake(deps, ticketId);
   return transition.ticket;
 }
