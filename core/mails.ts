@@ -9,9 +9,17 @@ export interface RenderedMail {
   html: string;
 }
 
-function shanghaiTime(iso: string | undefined): string {
+/**
+ * A deadline as people in the hotline read it: Asia/Shanghai time, and a limit that ends at
+ * midnight shown as 24:00 of its last day (2026-12-11 24:00), not as 00:00 of the next one.
+ */
+export function deadlineText(iso: string | undefined): string {
   if (!iso) return '—';
-  return new Date(iso).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false });
+  const local = new Date(Date.parse(iso) + 8 * 3600_000);
+  const atMidnight = local.getUTCHours() === 0 && local.getUTCMinutes() === 0;
+  const shown = atMidnight ? new Date(local.getTime() - 1) : local;
+  const day = shown.toISOString().slice(0, 10);
+  return atMidnight ? `${day} 24:00` : `${day} ${local.toISOString().slice(11, 16)}`;
 }
 
 function page(lines: string[], link: string, linkLabel: string): RenderedMail['html'] {
@@ -24,9 +32,9 @@ export function dispatchMail(ticket: Ticket, unit: Unit, replyUrl: string): Rend
   const urgent = ticket.urgency === 'urgent' ? '【紧急 Urgent】' : '';
   const lines = [
     `${unit.name}：`,
-    `12345热线向贵单位派发工单 ${ticket.id}${urgent}，请及时签收办理，并于 ${shanghaiTime(ticket.deadlines.replyBy)} 前答复。`,
+    `12345热线向贵单位派发工单 ${ticket.id}${urgent}，请及时签收办理，并于 ${deadlineText(ticket.deadlines.replyBy)} 前答复。`,
     `类别：${category.zh}　诉求内容：${ticket.content}`,
-    `Ticket ${ticket.id} (${category.en}) has been dispatched to ${unit.nameEn}. Please reply by ${ticket.deadlines.replyBy ?? '—'}.`,
+    `Ticket ${ticket.id} (${category.en}) has been dispatched to ${unit.nameEn}. Please reply by ${deadlineText(ticket.deadlines.replyBy)} (Beijing time).`,
     '请通过下方链接查看工单并答复（链接仅限本单位使用，请勿转发）。Open the link below to view and answer the ticket; do not forward it.',
   ];
   return {
@@ -99,8 +107,8 @@ export function unitNoticeMail(
   const text = UNIT_NOTICES[event];
   const lines = [
     `${unit.name}：`,
-    `${text.zh} 工单 ${ticket.id}，答复期限 ${shanghaiTime(ticket.deadlines.replyBy)}。`,
-    `${text.en} Ticket ${ticket.id}, due ${ticket.deadlines.replyBy ?? '—'}.`,
+    `${text.zh} 工单 ${ticket.id}，答复期限 ${deadlineText(ticket.deadlines.replyBy)}。`,
+    `${text.en} Ticket ${ticket.id}, due ${deadlineText(ticket.deadlines.replyBy)} (Beijing time).`,
   ];
   return {
     subject: `【12345${text.zh.slice(0, 2)}】${ticket.id} / ${text.en.split(/[:;]/)[0]}`,
@@ -159,7 +167,7 @@ export function supervisorChaseMail(
   const lines = [
     `督办：${unit.name}承办的工单 ${ticket.id}——${text.zh}`,
     `Supervision: ticket ${ticket.id} handled by ${unit.nameEn}. ${text.en}`,
-    `答复期限 Reply due: ${shanghaiTime(ticket.deadlines.replyBy)}`,
+    `答复期限 Reply due: ${deadlineText(ticket.deadlines.replyBy)}`,
   ];
   return {
     subject: `【12345督办】${ticket.id} ${unit.name}`,

@@ -1,4 +1,5 @@
 import { escapeHtml } from '#core/html';
+import { deadlineText } from '#core/mails';
 import { CATEGORIES, type Ticket } from '#core/ticket';
 import { UNREASONABLE_CATEGORIES } from '#core/unreasonable';
 
@@ -111,8 +112,8 @@ export function linkPage(ticket: Ticket, replyId: string, actionable: boolean): 
 <dt>状态 <span class="en">Status</span></dt><dd>${STATUS_TEXT[ticket.status]}</dd>
 <dt>类别 <span class="en">Category</span></dt><dd>${category.zh} <span class="en">${category.en}</span></dd>
 <dt>诉求内容 <span class="en">Request</span></dt><dd>${escapeHtml(ticket.content)}</dd>
-<dt>签收时限 <span class="en">Sign for by</span></dt><dd>${escapeHtml(ticket.deadlines.signBy ?? '—')}</dd>
-<dt>答复期限 <span class="en">Reply due</span></dt><dd>${escapeHtml(ticket.deadlines.replyBy ?? '—')}</dd>
+<dt>签收时限 <span class="en">Sign for by</span></dt><dd>${deadlineText(ticket.deadlines.signBy)}</dd>
+<dt>答复期限 <span class="en">Reply due</span></dt><dd>${deadlineText(ticket.deadlines.replyBy)}</dd>
 </dl>`;
   const body = actionable
     ? forms(ticket, replyId)

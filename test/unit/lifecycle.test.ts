@@ -17,6 +17,7 @@ import {
   surveyUnreached,
   toManualDispatch,
 } from '#core/lifecycle';
+import { deadlineText } from '#core/mails';
 import { intakeSchema, type Ticket } from '#core/ticket';
 import { shanghaiDay } from '#core/tickets';
 import calendarData from '#data/calendar/cn-holidays.json' with { type: 'json' };
@@ -616,6 +617,14 @@ describe('the lifecycle of a ticket', () => {
       ctx(monday),
     );
     expect(routed.ticket.status).toBe('dispatched');
+  });
+});
+
+describe('deadlines as people read them', () => {
+  it('shows a limit ending at midnight in Qingshan as 24:00 of its last day', () => {
+    expect(deadlineText('2026-12-11T16:00:00.000Z')).toBe('2026-12-11 24:00');
+    expect(deadlineText('2026-11-17T02:00:00.000Z')).toBe('2026-11-17 10:00');
+    expect(deadlineText(undefined)).toBe('—');
   });
 });
 
