@@ -16,9 +16,9 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { INDEXES, keys, OPEN_SHARDS } from '#adapters/dynamodb/keys';
+import { shanghaiDate } from '#core/calendar';
 import { signStandardWebhook } from '#core/phone/standard-webhooks';
 import { computeTwilioSignature } from '#core/phone/twilio';
-import { shanghaiDate } from '#core/phone-intake';
 import { startLocalStack } from '#local/stack';
 
 const { values } = parseArgs({

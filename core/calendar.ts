@@ -622,6 +622,13 @@ export class WorkingCalendar {
   }
 }
 
+/** The hotline's calendar day (Asia/Shanghai, UTC+8 all year) of an instant, as YYYY-MM-DD. */
+export function shanghaiDate(at: Date | string): string {
+  const ms = typeof at === 'string' ? Date.parse(at) : at.getTime();
+  if (Number.isNaN(ms)) throw new RangeError(`not an instant: ${String(at)}`);
+  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
+}
+
 /**
  * The Asia/Shanghai date (YYYY-MM-DD) of the day an instant falls in, 24:00 counting as the end of
  * its day: the date to print for a deadline ("reply by 2025-02-05", not 02-06 00:00).

@@ -822,18 +822,14 @@ const TIMER_CHASE_FIELD: Record<Exclude<TimerEvent, 'survey_timed_out'>, keyof T
  * report mark (通报) after it, or a survey attempt that went unanswered. A reminder whose moment
  * passed because the limit itself has passed is skipped rather than sent late.
  */
-export function dueDeadlineEvent(
-  ticket: Ticket,
-  ctx: Pick<Context, 'at'> & Partial<Context>,
-): Transition | undefined {
+export function dueDeadlineEvent(ticket: Ticket, ctx: Context): Transition | undefined {
   const event = dueTimer(ticket, iso(ctx.at));
   if (!event) return undefined;
   if (event === 'survey_timed_out') {
-    if (!ctx.config || !ctx.add) throw new Error('survey timeouts need the configuration');
     return surveyUnreached(
       ticket,
       { surveyId: ticket.surveys.at(-1)!.surveyId, outcome: 'no_answer' },
-      ctx as Context,
+      ctx,
     );
   }
   const at = iso(ctx.at);

@@ -1,3 +1,4 @@
+import { closingDay } from './calendar.ts';
 import type { Unit } from './catalogue.ts';
 import { escapeHtml } from './html.ts';
 import { CATEGORIES, type Ticket } from './ticket.ts';
@@ -178,8 +179,6 @@ export function supervisorChaseMail(
 
 /** What the caller is told when the reply date moves: the ticket number and the date, nothing else. */
 export function extensionNotice(ticket: Ticket): string {
-  const day = new Date(Date.parse(ticket.deadlines.replyBy!) + 8 * 3600_000 - 1)
-    .toISOString()
-    .slice(0, 10);
+  const day = closingDay(new Date(ticket.deadlines.replyBy!));
   return `【12345】您反映的工单${ticket.id}，承办单位经批准延期办理，预计于${day}前答复。感谢您的理解。`;
 }

@@ -1,8 +1,9 @@
+import { shanghaiDate } from './calendar.ts';
 import { METRIC_COUNTERS, type MetricCounter } from './ticket.ts';
 
 /** The day and the month (Asia/Shanghai) an event counts towards. */
 export function metricPeriods(at: Date): [day: string, month: string] {
-  const day = new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+  const day = shanghaiDate(at);
   return [day, day.slice(0, 7)];
 }
 

@@ -18,6 +18,8 @@
  *  - Survey results go through the lifecycle (recordSurveyAnswer/Unreachable), which ignores a
  *    survey that already has an outcome, so re-applying one after a crash changes nothing.
  */
+
+import { shanghaiDate } from './calendar.ts';
 import { ValidationError } from './errors.ts';
 import {
   type Accepted,
@@ -152,12 +154,6 @@ export interface DeliveryResult {
   outcome: 'processed' | 'duplicate' | 'ignored' | 'regression';
   ticketIds: string[];
   deadLetters: number;
-}
-
-/** The hotline's day (Asia/Shanghai) of an instant, as YYYY-MM-DD. */
-export function shanghaiDate(at: Date | string): string {
-  const ms = typeof at === 'string' ? Date.parse(at) : at.getTime();
-  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
 /** What each event says about the call's progress, for isCallStatusRegression. */

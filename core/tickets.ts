@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { assertCanView, type Principal, redactFor, requireRole } from './access.ts';
+import { shanghaiDate } from './calendar.ts';
 import { routeByCatalogue } from './catalogue.ts';
 import type { LifecycleConfig } from './config.ts';
 import { ConflictError, ForbiddenError, fieldError, GoneError, NotFoundError } from './errors.ts';
@@ -77,7 +78,7 @@ export class VersionConflictError extends ConflictError {}
 
 /** The ticket number's day is the hotline's day, in Asia/Shanghai, whatever the server's zone. */
 export function shanghaiDay(at: Date): string {
-  return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10).replaceAll('-', '');
+  return shanghaiDate(at).replaceAll('-', '');
 }
 
 /** Phone numbers are compared, never stored in keys: a hash of the digits stands for them. */
@@ -631,14 +632,18 @@ async function applySurvey(
 ): Promise<SurveyOutcome> {
   const ticketId = ticketOfSurvey(surveyId);
   if (!ticketId) return 'unknown';
-  const found = await deps.store.get(ticketId);
-  if (!found?.surveys.some((s) => s.surveyId === surveyId)) return 'unknown';
-  const saved = await withFreshTicket(deps, ticketId, async (ticket) => {
+  const outcome = await withFreshTicket(deps, ticketId, async (ticket): Promise<SurveyOutcome> => {
+    if (!ticket.surveys.some((s) => s.surveyId === surveyId)) return 'unknown';
     const transition = apply(ticket, context(deps));
-    if (transition) await deps.store.save(transition);
-    return Boolean(transition);
+    if (!transition) return 'ignored';
+    await deps.store.save(transition);
+    return 'recorded';
+  }).catch((error: unknown) => {
+    // A survey id naming a ticket that does not exist is unknown, like any other stray result.
+    if (error instanceof NotFoundError) return 'unknown' as const;
+    throw error;
   });
-  if (!saved) return 'ignored';
+  if (outcome !== 'recorded') return outcome;
   await wake(deps, ticketId, (wait) => wait.surveyId === surveyId);
   return 'recorded';
 }

@@ -1,3 +1,4 @@
+import { shanghaiDate } from '../calendar.ts';
 import type { BulletinText, CategoryCount, Lang, LocalizedText } from './model.ts';
 
 /**
@@ -42,9 +43,7 @@ export function formatDate(isoDate: string, lang: Lang): string {
  * a reader there would say the bulletin came out.
  */
 export function chinaDate(isoDateTime: string): string {
-  const ms = Date.parse(isoDateTime);
-  if (Number.isNaN(ms)) throw new RangeError(`not a date-time: ${isoDateTime}`);
-  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
+  return shanghaiDate(isoDateTime);
 }
 
 export function issueLabel(issueNumber: number): LocalizedText {

@@ -1,7 +1,7 @@
 import { requireRole } from '#core/access';
+import { shanghaiDate } from '#core/calendar';
 import { now } from '#core/clock';
 import { ValidationError } from '#core/errors';
-import { shanghaiDate } from '#core/phone-intake';
 import { httpHandler, json, requirePrincipal } from '../lib/http.ts';
 import { deliveryStore } from '../phone/deps.ts';
 
