@@ -1,13 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordApprovedCase } from '#adapters/dynamodb/bulletin-store';
 import type { LocalStack } from '#local/stack';
+import { launchBrowser } from '../support/browser.ts';
 import { apiClient, startTestStack } from '../support/local-stack.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts';
 
 /**
@@ -70,18 +70,7 @@ beforeAll(async () => {
   stack = await startTestStack({ start: new Date('2026-11-16T02:00:00Z') });
   await publishIssue(0);
   await publishIssue(1);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
@@ -91,7 +80,6 @@ afterAll(async () => {
 
 describe('the published bulletin in a browser', () => {
   it('shows the cases in Chinese on a phone-sized screen and links to the previous issue', async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} (apt-get install chromium)`).toBe(true);
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     const response = await page.goto(`${stack.urls.api}/bulletins/2.html`);
     expect(response?.status()).toBe(200);
