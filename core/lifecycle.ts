@@ -1,3 +1,4 @@
+import { shanghaiDate } from './calendar.ts';
 import type { LifecycleConfig, LimitDuration } from './config.ts';
 import { replyLimit } from './config.ts';
 import { ConflictError } from './errors.ts';
@@ -22,6 +23,12 @@ export type AddDuration = (from: Date, duration: LimitDuration) => Date;
 export interface MetricDelta {
   unitId: string;
   counters: Partial<Record<MetricCounter, number>>;
+  /**
+   * The day (Asia/Shanghai, YYYY-MM-DD) these counters belong to, when not the transition's own:
+   * a correction takes a counter back in the day and month it was counted in, so that no period
+   * is left with a count it should not have, nor a negative one.
+   */
+  day?: string;
 }
 
 /**
@@ -49,17 +56,65 @@ const ASSESSED: readonly MetricCounter[] = METRIC_COUNTERS.filter(
   (c) => !c.startsWith('unreasonable'),
 );
 
-function addAssessed(ticket: Ticket, metrics: MetricDelta[]): Ticket['assessed'] {
-  const assessed = structuredClone(ticket.assessed);
-  for (const { unitId, counters } of metrics) {
+type Assessed = Ticket['assessed'];
+type DayCounters = Partial<Record<MetricCounter, number>>;
+
+/**
+ * What the ticket has counted, per unit and per day. Tickets stored before the day was recorded
+ * hold counters directly under the unit; those are read as counted on the dispatch day.
+ */
+export function assessedOf(ticket: Ticket): Assessed {
+  const out: Assessed = {};
+  for (const [unitId, value] of Object.entries(ticket.assessed ?? {})) {
+    const entries = Object.entries(value ?? {});
+    if (entries.some(([, v]) => typeof v === 'number')) {
+      const day = shanghaiDate(ticket.dispatchedAt ?? ticket.createdAt);
+      out[unitId] = { [day]: { ...(value as DayCounters) } };
+    } else {
+      out[unitId] = structuredClone(value as Record<string, DayCounters>);
+    }
+  }
+  return out;
+}
+
+function addAssessed(ticket: Ticket, metrics: MetricDelta[], at: Date): Assessed {
+  const assessed = assessedOf(ticket);
+  const today = shanghaiDate(at);
+  for (const { unitId, counters, day = today } of metrics) {
     for (const [counter, n] of Object.entries(counters) as [MetricCounter, number][]) {
       if (!ASSESSED.includes(counter)) continue;
       const unit = assessed[unitId] ?? {};
-      unit[counter] = (unit[counter] ?? 0) + n;
-      assessed[unitId] = unit;
+      const onDay = unit[day] ?? {};
+      const sum = (onDay[counter] ?? 0) + n;
+      if (sum === 0) delete onDay[counter];
+      else onDay[counter] = sum;
+      if (Object.keys(onDay).length > 0) unit[day] = onDay;
+      else delete unit[day];
+      if (Object.keys(unit).length > 0) assessed[unitId] = unit;
+      else delete assessed[unitId];
     }
   }
   return assessed;
+}
+
+/**
+ * The deltas that take back what the ticket counted for a unit (or every unit), each in the day
+ * it was counted, limited to `only` counters when given.
+ */
+function takeBack(ticket: Ticket, unitId?: string, only?: readonly MetricCounter[]): MetricDelta[] {
+  const deltas: MetricDelta[] = [];
+  for (const [unit, days] of Object.entries(assessedOf(ticket))) {
+    if (unitId !== undefined && unit !== unitId) continue;
+    for (const [day, counters] of Object.entries(days)) {
+      const back = Object.fromEntries(
+        (Object.entries(counters) as [MetricCounter, number][])
+          .filter(([k, n]) => n && (!only || only.includes(k)))
+          .map(([k, n]) => [k, -n]),
+      );
+      if (Object.keys(back).length > 0) deltas.push({ unitId: unit, counters: back, day });
+    }
+  }
+  return deltas;
 }
 
 function change(
@@ -78,7 +133,7 @@ function change(
   const ticket: Ticket = {
     ...before,
     ...patch,
-    assessed: addAssessed({ ...before, ...patch } as Ticket, metrics),
+    assessed: addAssessed({ ...before, ...patch } as Ticket, metrics, line.at),
     updatedAt: at,
     version: before.version + 1,
   };
@@ -235,6 +290,9 @@ export function deadlinesFor(ticket: Ticket, ctx: Context): Ticket['deadlines'] 
 
 // ─── Dispatch ────────────────────────────────────────────────────────────────────────────────
 
+/** The counters of the response rate (响应率), which an approved return takes back. */
+const RESPONSE_COUNTERS: readonly MetricCounter[] = ['received', 'signedOnTime', 'signedLate'];
+
 export function dispatchTicket(
   ticket: Ticket,
   input: { lead: string; assist: string[]; actor: Actor; reason: string },
@@ -242,6 +300,12 @@ export function dispatchTicket(
 ): Transition {
   expectStatus(ticket, ['received', 'awaiting_dispatch', 'return_review'], 'dispatch');
   const redispatch = ticket.status === 'return_review';
+  // Re-dispatching approves the return as correct: the ticket was never the returning unit's,
+  // so it leaves that unit's response rate (in the days it counted in); the bounce still counts.
+  const approvedReturn =
+    redispatch && ticket.pending?.kind === 'return'
+      ? takeBack(ticket, ticket.pending.unitId, RESPONSE_COUNTERS)
+      : [];
   return change(
     ticket,
     {
@@ -262,9 +326,15 @@ export function dispatchTicket(
       actor: input.actor,
       event: redispatch ? 'redispatched' : 'dispatched',
       reason: input.reason,
-      details: { lead: input.lead, assist: input.assist },
+      details: {
+        lead: input.lead,
+        assist: input.assist,
+        ...(redispatch && ticket.pending?.kind === 'return'
+          ? { returnApproved: ticket.pending.unitId }
+          : {}),
+      },
     },
-    [{ unitId: input.lead, counters: { received: 1 } }],
+    [...approvedReturn, { unitId: input.lead, counters: { received: 1 } }],
   );
 }
 
@@ -454,10 +524,11 @@ export function applyCentreDecision(
         ctx.config.maxExtensionWorkingDays - ticket.extendedWorkingDays,
       );
       if (granted < 1) refuse('workingDays', 'the extension cap is reached');
-      const replyBy = ctx.add(new Date(ticket.deadlines.replyBy ?? iso(ctx.at)), {
-        amount: granted,
-        unit: 'workingDays',
-      });
+      // The extension runs on from the old deadline, and so does its reminder: the configured
+      // lead time before the new deadline, not a count of days from the approval.
+      const from = new Date(ticket.deadlines.replyBy ?? iso(ctx.at));
+      const extension: LimitDuration = { amount: granted, unit: 'workingDays' };
+      const replyBy = ctx.add(from, extension);
       return change(
         ticket,
         {
@@ -466,12 +537,7 @@ export function applyCentreDecision(
           extendedWorkingDays: ticket.extendedWorkingDays + granted,
           deadlines: {
             ...ticket.deadlines,
-            ...replyDeadlinesEndingAt(
-              ctx.at,
-              replyBy,
-              { amount: granted, unit: 'workingDays' },
-              ctx,
-            ),
+            ...replyDeadlinesEndingAt(from, replyBy, extension, ctx),
           },
           chase: {
             ...ticket.chase,
@@ -519,11 +585,9 @@ export function applyCentreDecision(
           },
         );
       }
-      // Approved: the ticket leaves the unit's assessment entirely, as if it had never counted.
-      const takeBack: MetricDelta[] = Object.entries(ticket.assessed).map(([unitId, counters]) => ({
-        unitId,
-        counters: Object.fromEntries(Object.entries(counters).map(([k, n]) => [k, -(n ?? 0)])),
-      }));
+      // Approved: the ticket leaves the unit's assessment entirely, as if it had never counted,
+      // in every day and month it had counted in.
+      const taken = takeBack(ticket);
       const { decision: _, ...record } = decision;
       const approved = change(
         ticket,
@@ -548,9 +612,9 @@ export function applyCentreDecision(
           event: 'unreasonable_approved',
           reason: `不合理诉求认定: ${pending.category}; excluded from assessment`,
         },
-        [...takeBack, { unitId: pending.unitId, counters: { unreasonableApproved: 1 } }],
+        [...taken, { unitId: pending.unitId, counters: { unreasonableApproved: 1 } }],
       );
-      return { ...approved, ticket: { ...approved.ticket, assessed: {} } };
+      return approved;
     }
     case 'approve_reply':
     case 'return_reply':

@@ -290,10 +290,11 @@ export interface Ticket extends Intake {
   /** A repeat caller without substantive content: flagged for a human, never blocked. */
   flaggedRepeatCaller?: boolean;
   /**
-   * What this ticket has added to its unit's assessment counters, so that approving it as
-   * unreasonable can take exactly that back out.
+   * What this ticket has added to each unit's assessment counters, per unit and per day
+   * (Asia/Shanghai, YYYY-MM-DD), so that a correction (an approved unreasonable application, an
+   * approved return) can take exactly that back out, in the day and month it was counted in.
    */
-  assessed: Record<string, Partial<Record<MetricCounter, number>>>;
+  assessed: Record<string, Record<string, Partial<Record<MetricCounter, number>>>>;
   closure?: Closure;
   createdAt: string;
   updatedAt: string;

@@ -9,10 +9,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { GoneError } from '#core/errors';
-import type { MetricDelta, Transition } from '#core/lifecycle';
+import type { Transition } from '#core/lifecycle';
 import { metricPeriods } from '#core/metrics';
 import type { ReplyLink, SaveOptions, TicketDetail, TicketStore, Wait } from '#core/ports';
-import type { HistoryEntry, MetricCounter, Ticket } from '#core/ticket';
+import type { HistoryEntry, Ticket } from '#core/ticket';
 import { callerKey, VersionConflictError } from '#core/tickets';
 import { approvedCaseItem, INDEXES, keys, openShard } from './keys.ts';
 import { queryAll } from './query.ts';
@@ -70,18 +70,6 @@ function matchKeys(ticket: Ticket): string[] {
     found.push(`MATCH#${ticket.topic}#place#${ticket.place.township}#${address}`);
   }
   return found;
-}
-
-/** Sums deltas per unit: a transaction may touch each metrics item only once. */
-function mergeDeltas(deltas: MetricDelta[]): Map<string, Partial<Record<MetricCounter, number>>> {
-  const merged = new Map<string, Partial<Record<MetricCounter, number>>>();
-  for (const { unitId, counters } of deltas) {
-    const sum = merged.get(unitId) ?? {};
-    for (const [k, n] of Object.entries(counters) as [MetricCounter, number][])
-      sum[k] = (sum[k] ?? 0) + n;
-    merged.set(unitId, sum);
-  }
-  return merged;
 }
 
 export class DynamoTicketStore implements TicketStore {
@@ -307,25 +295,38 @@ export class DynamoTicketStore implements TicketStore {
   }
 
   private metricItems(transition: Transition): TransactItem[] {
-    const at = new Date(transition.history.at);
+    const today = metricPeriods(new Date(transition.history.at))[0];
+    // A delta counts on the transition's own day unless it is a correction, which carries the day
+    // it takes back. Deltas are summed per unit and period: a transaction may touch each item once.
+    const perPeriod = new Map<
+      string,
+      { unitId: string; period: string; counters: Map<string, number> }
+    >();
+    for (const { unitId, counters, day = today } of transition.metrics) {
+      for (const period of [day, day.slice(0, 7)]) {
+        const key = `${period}#${unitId}`;
+        const entry = perPeriod.get(key) ?? { unitId, period, counters: new Map() };
+        for (const [k, n] of Object.entries(counters))
+          entry.counters.set(k, (entry.counters.get(k) ?? 0) + (n ?? 0));
+        perPeriod.set(key, entry);
+      }
+    }
     const items: TransactItem[] = [];
-    for (const [unitId, counters] of mergeDeltas(transition.metrics)) {
-      const entries = Object.entries(counters).filter(([, n]) => n !== 0);
+    for (const { unitId, period, counters } of perPeriod.values()) {
+      const entries = [...counters].filter(([, n]) => n !== 0);
       if (entries.length === 0) continue;
       const names = Object.fromEntries(entries.map(([k], i) => [`#c${i}`, k]));
       const values = Object.fromEntries(entries.map(([, n], i) => [`:c${i}`, n]));
       const update = `ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')}`;
-      for (const period of metricPeriods(at)) {
-        items.push({
-          Update: {
-            TableName: this.table,
-            Key: { PK: `METRICS#${period}`, SK: `UNIT#${unitId}` },
-            UpdateExpression: `${update} SET unitId = :unit, period = :period`,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ...values, ':unit': unitId, ':period': period },
-          },
-        });
-      }
+      items.push({
+        Update: {
+          TableName: this.table,
+          Key: { PK: `METRICS#${period}`, SK: `UNIT#${unitId}` },
+          UpdateExpression: `${update} SET unitId = :unit, period = :period`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...values, ':unit': unitId, ':period': period },
+        },
+      });
     }
     return items;
   }

@@ -8,7 +8,13 @@ import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
 import { catalogueSchema } from '#core/catalogue';
 import { parseLifecycleConfig } from '#core/config';
 import { GoneError } from '#core/errors';
-import { applyUnitAction, type Context, dispatchTicket, openTicket } from '#core/lifecycle';
+import {
+  applyCentreDecision,
+  applyUnitAction,
+  type Context,
+  dispatchTicket,
+  openTicket,
+} from '#core/lifecycle';
 import type { Wait } from '#core/ports';
 import { intakeSchema } from '#core/ticket';
 import { VersionConflictError } from '#core/tickets';
@@ -146,6 +152,54 @@ describe('the DynamoDB ticket store', () => {
       }),
     );
     expect(day.Items?.find((i) => i.unitId === 'urban-management')?.received).toBe(unit?.received);
+  });
+
+  it('takes a correction back in the day and month the counters were counted in', async () => {
+    // Dispatch, sign and apply on 2026-09-29; approve as unreasonable on 2026-10-08.
+    const sept = { ...ctx, at: new Date('2026-09-29T02:00:00Z') };
+    const oct = { ...ctx, at: new Date('2026-10-08T02:00:00Z') };
+    const lead = 'water-supply';
+    const unitClerk = { kind: 'unit', id: 'w', unitId: lead } as const;
+    const opened = openTicket({ id: '20260929-100001', intake, actor: clerk, at: sept.at });
+    await store.save(opened);
+    let t = dispatchTicket(opened.ticket, { lead, assist: [], actor: clerk, reason: 't' }, sept);
+    await store.save(t);
+    t = applyUnitAction(t.ticket, lead, { action: 'sign' }, unitClerk, sept);
+    await store.save(t);
+    const evidence = { action: 'unreasonable', category: 'other', evidence: 'x' } as const;
+    t = applyUnitAction(t.ticket, lead, evidence, unitClerk, sept);
+    await store.save(t);
+    const decision = {
+      decision: 'approve_unreasonable',
+      publicSummary: 's',
+      finding: 'f',
+      basis: 'b',
+      reply: 'r',
+    } as const;
+    await store.save(applyCentreDecision(t.ticket, decision, { kind: 'reviewer', id: 'r' }, oct));
+    const counters = async (period: string) =>
+      (
+        await documents.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'PK = :pk AND SK = :sk',
+            ExpressionAttributeValues: { ':pk': `METRICS#${period}`, ':sk': `UNIT#${lead}` },
+          }),
+        )
+      ).Items?.[0] ?? {};
+    for (const period of ['2026-09', '2026-09-29']) {
+      expect(await counters(period)).toMatchObject({
+        received: 0,
+        signedOnTime: 0,
+        unreasonableApplied: 1,
+      });
+    }
+    for (const period of ['2026-10', '2026-10-08']) {
+      const c = await counters(period);
+      expect(c).toMatchObject({ unreasonableApproved: 1 });
+      expect(c.received).toBeUndefined();
+      expect(c.signedOnTime).toBeUndefined();
+    }
   });
 
   it('finds an open ticket about the same matter from the same caller, and forgets it once closed', async () => {
