@@ -2,6 +2,7 @@ import { shanghaiDate } from './calendar.ts';
 import type { LifecycleConfig, LimitDuration } from './config.ts';
 import { replyLimit } from './config.ts';
 import { ConflictError } from './errors.ts';
+import type { Duplicate } from './ports.ts';
 import type {
   Actor,
   CentreDecision,
@@ -14,7 +15,7 @@ import type {
   TicketStatus,
   UnitAction,
 } from './ticket.ts';
-import { METRIC_COUNTERS, UNIT_STAGES } from './ticket.ts';
+import { MERGE_REASONS, METRIC_COUNTERS, UNIT_STAGES } from './ticket.ts';
 
 /** Adds a time limit to an instant on the hotline's calendar (working days, hours…). */
 export type AddDuration = (from: Date, duration: LimitDuration) => Date;
@@ -176,7 +177,7 @@ export function openTicket(input: {
   actor: Actor;
   at: Date;
   /** An open ticket about the same matter (并单): this one follows its outcome. */
-  mergeInto?: string;
+  mergeInto?: Duplicate;
   flaggedRepeatCaller?: boolean;
 }): Transition {
   const at = iso(input.at);
@@ -200,9 +201,12 @@ export function openTicket(input: {
   };
   let ticket = base;
   let reason = `受理 via ${intake.channel}`;
+  let details: Record<string, unknown> | undefined;
   if (input.mergeInto) {
-    ticket = { ...base, status: 'merged', mergedInto: input.mergeInto };
-    reason = `并单: merged into open ticket ${input.mergeInto} about the same matter`;
+    const { ticketId, reason: why } = input.mergeInto;
+    ticket = { ...base, status: 'merged', mergedInto: ticketId, mergeReason: why };
+    reason = `并单: ${MERGE_REASONS[why].zh}，并入工单 ${ticketId} (${MERGE_REASONS[why].en})`;
+    details = { mergedInto: ticketId, mergeReason: why };
   } else if (intake.disposition.kind === 'answered') {
     ticket = {
       ...base,
@@ -238,7 +242,14 @@ export function openTicket(input: {
       from: null,
       to: ticket.status,
       reason,
-      ...(input.flaggedRepeatCaller ? { details: { flaggedRepeatCaller: true } } : {}),
+      ...(details || input.flaggedRepeatCaller
+        ? {
+            details: {
+              ...details,
+              ...(input.flaggedRepeatCaller ? { flaggedRepeatCaller: true } : {}),
+            },
+          }
+        : {}),
     },
     metrics: [],
   };

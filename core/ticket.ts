@@ -251,6 +251,19 @@ export interface SurveyResult {
   satisfaction?: Satisfaction;
 }
 
+/**
+ * Why two requests are taken for the same matter (并单): the same place (township and address),
+ * or the same caller at the same place as far as it was given.
+ */
+export const MERGE_REASONS = {
+  same_place: { zh: '同一地点的同类诉求', en: 'the same topic at the same place' },
+  same_caller_same_place: {
+    zh: '同一来电人在同一地点的同类诉求',
+    en: 'the same caller about the same topic at the same place',
+  },
+} as const;
+export type MergeReason = keyof typeof MERGE_REASONS;
+
 export type Closure =
   | 'answered_on_the_spot' // 直接办结
   | 'referred' // out of scope: the caller was told where to go
@@ -283,6 +296,8 @@ export interface Ticket extends Intake {
   unreasonable?: ApprovedUnreasonableCase;
   /** Set when a ticket is merged (并单) into an earlier open ticket about the same matter. */
   mergedInto?: string;
+  /** Why it was taken for the same matter, for the dispatcher who reads it. */
+  mergeReason?: MergeReason;
   /** For out-of-scope tickets closed at intake: where the caller was referred. */
   referral?: Referral;
   /** Operator's answer for a consultation closed on the spot. */

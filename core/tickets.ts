@@ -35,6 +35,7 @@ import {
 import type {
   CallerNotifier,
   CatalogueStore,
+  Duplicate,
   Mailer,
   SurveyRequester,
   TicketDetail,
@@ -172,7 +173,7 @@ export async function fileTicket(deps: TicketDeps, intake: Intake, actor: Actor)
   const at = deps.now();
   const id = await deps.store.nextTicketId(shanghaiDay(at));
   const draft = openTicket({ id, intake, actor, at }).ticket;
-  let mergeInto: string | undefined;
+  let mergeInto: Duplicate | undefined;
   let flaggedRepeatCaller = false;
   if (draft.status === 'received') {
     const since = new Date(

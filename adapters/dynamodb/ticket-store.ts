@@ -11,8 +11,15 @@ import {
 import { GoneError } from '#core/errors';
 import type { Transition } from '#core/lifecycle';
 import { metricPeriods } from '#core/metrics';
-import type { ReplyLink, SaveOptions, TicketDetail, TicketStore, Wait } from '#core/ports';
-import type { HistoryEntry, Ticket } from '#core/ticket';
+import type {
+  Duplicate,
+  ReplyLink,
+  SaveOptions,
+  TicketDetail,
+  TicketStore,
+  Wait,
+} from '#core/ports';
+import type { HistoryEntry, MergeReason, Ticket } from '#core/ticket';
 import { callerKey, VersionConflictError } from '#core/tickets';
 import { approvedCaseItem, INDEXES, keys, openShard } from './keys.ts';
 import { queryAll } from './query.ts';
@@ -58,16 +65,24 @@ function indexAttributes(ticket: Ticket): Record<string, string> {
 }
 
 /**
- * The keys under which an open ticket can be found as a duplicate (并单): by caller and by place,
- * each within its topic. They exist while the ticket is open and go when it closes.
+ * The keys under which an open ticket can be found as a duplicate (并单), each with why a match
+ * means the same matter: the same place (township and address) within its topic, or the same
+ * caller at the same place as far as it was given (district, township, address). The same caller
+ * about the same topic somewhere else is another matter. The keys exist while the ticket is open.
  */
-function matchKeys(ticket: Ticket): string[] {
-  const found: string[] = [];
-  if (ticket.caller?.phone)
-    found.push(`MATCH#${ticket.topic}#caller#${callerKey(ticket.caller.phone)}`);
-  if (ticket.place.township && ticket.place.address) {
-    const address = ticket.place.address.replace(/\s+/g, '');
-    found.push(`MATCH#${ticket.topic}#place#${ticket.place.township}#${address}`);
+function matchKeys(ticket: Ticket): { pk: string; reason: MergeReason }[] {
+  const found: { pk: string; reason: MergeReason }[] = [];
+  const { district, township, address } = ticket.place;
+  const where = address?.replace(/\s+/g, '');
+  if (township && where) {
+    found.push({ pk: `MATCH#${ticket.topic}#place#${township}#${where}`, reason: 'same_place' });
+  }
+  if (ticket.caller?.phone) {
+    const place = `${district}#${township ?? '-'}#${where ?? '-'}`;
+    found.push({
+      pk: `MATCH#${ticket.topic}#callerplace#${callerKey(ticket.caller.phone)}#${place}`,
+      reason: 'same_caller_same_place',
+    });
   }
   return found;
 }
@@ -200,8 +215,8 @@ export class DynamoTicketStore implements TicketStore {
     }
   }
 
-  async findOpenDuplicate(ticket: Ticket, sinceIso: string): Promise<string | undefined> {
-    for (const pk of matchKeys(ticket)) {
+  async findOpenDuplicate(ticket: Ticket, sinceIso: string): Promise<Duplicate | undefined> {
+    for (const { pk, reason } of matchKeys(ticket)) {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.table,
@@ -211,7 +226,7 @@ export class DynamoTicketStore implements TicketStore {
         }),
       );
       const first = page.Items?.[0];
-      if (first) return String(first.ticketId);
+      if (first) return { ticketId: String(first.ticketId), reason };
     }
     return undefined;
   }
@@ -279,7 +294,7 @@ export class DynamoTicketStore implements TicketStore {
   private matchItems(before: Ticket | null, ticket: Ticket): TransactItem[] {
     const wasOpen = before ? isOpen(before) : false;
     if (!before && ticket.status === 'received') {
-      return matchKeys(ticket).map((pk) => ({
+      return matchKeys(ticket).map(({ pk }) => ({
         Put: {
           TableName: this.table,
           Item: { PK: pk, SK: `${ticket.createdAt}#${ticket.id}`, ticketId: ticket.id },
@@ -287,7 +302,7 @@ export class DynamoTicketStore implements TicketStore {
       }));
     }
     if (before && wasOpen && !isOpen(ticket)) {
-      return matchKeys(ticket).map((pk) => ({
+      return matchKeys(ticket).map(({ pk }) => ({
         Delete: { TableName: this.table, Key: { PK: pk, SK: `${ticket.createdAt}#${ticket.id}` } },
       }));
     }

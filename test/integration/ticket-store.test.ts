@@ -217,8 +217,71 @@ describe('the DynamoDB ticket store', () => {
       actor: { kind: 'operator', id: 'op' },
       at,
     }).ticket;
-    expect(await store.findOpenDuplicate(second, '2026-11-20T00:00:00.000Z')).toBe(first.ticket.id);
+    expect(await store.findOpenDuplicate(second, '2026-11-20T00:00:00.000Z')).toEqual({
+      ticketId: first.ticket.id,
+      reason: 'same_caller_same_place',
+    });
     expect(await store.findOpenDuplicate(second, '2026-11-22T00:00:00.000Z')).toBeUndefined();
+  });
+
+  it('merges only what is plausibly the same matter: the same place, or the same caller there', async () => {
+    const actor = { kind: 'operator', id: 'op' } as const;
+    const here = { district: 'qingshan', township: 'beiyuan', address: '幸福路 12 号' };
+    const first = openTicket({
+      id: '20261121-100011',
+      intake: intakeSchema.parse({
+        ...intake,
+        topic: 'environment',
+        caller: { phone: '13700001111' },
+        place: here,
+      }),
+      actor,
+      at,
+    });
+    await store.save(first);
+    const since = '2026-11-20T00:00:00.000Z';
+    // The same caller about the same topic at another township and address: another matter.
+    const elsewhere = openTicket({
+      id: '20261121-100012',
+      intake: intakeSchema.parse({
+        ...intake,
+        topic: 'environment',
+        caller: { phone: '13700001111' },
+        place: { district: 'qingshan', township: 'nanhu', address: '湖滨路 3 号' },
+      }),
+      actor,
+      at,
+    }).ticket;
+    expect(await store.findOpenDuplicate(elsewhere, since)).toBeUndefined();
+    // Someone else about the same topic at the same address: the same matter.
+    const neighbour = openTicket({
+      id: '20261121-100013',
+      intake: intakeSchema.parse({
+        ...intake,
+        topic: 'environment',
+        caller: { phone: '13900002222' },
+        place: { ...here, address: '幸福路12号' },
+      }),
+      actor,
+      at,
+    }).ticket;
+    expect(await store.findOpenDuplicate(neighbour, since)).toEqual({
+      ticketId: first.ticket.id,
+      reason: 'same_place',
+    });
+    const merged = openTicket({
+      id: neighbour.id,
+      intake: intakeSchema.parse({ ...intake, topic: 'environment', place: here }),
+      actor,
+      at,
+      mergeInto: { ticketId: first.ticket.id, reason: 'same_place' },
+    });
+    expect(merged.ticket).toMatchObject({ status: 'merged', mergeReason: 'same_place' });
+    expect(merged.history.reason).toContain('同一地点');
+    expect(merged.history.details).toMatchObject({
+      mergedInto: first.ticket.id,
+      mergeReason: 'same_place',
+    });
   });
 
   it('lists open tickets of a unit by deadline from a sparse index', async () => {
