@@ -15,7 +15,7 @@ import type {
   TicketStatus,
   UnitAction,
 } from './ticket.ts';
-import { MERGE_REASONS, METRIC_COUNTERS, UNIT_STAGES } from './ticket.ts';
+import { CENTRE_STAGES, MERGE_REASONS, METRIC_COUNTERS, UNIT_STAGES } from './ticket.ts';
 
 /** Adds a time limit to an instant on the hotline's calendar (working days, hours…). */
 export type AddDuration = (from: Date, duration: LimitDuration) => Date;
@@ -355,18 +355,67 @@ function keepReply(ticket: Ticket): Ticket['deadlines'] {
   return { replyBy, remindAt, reportAt };
 }
 
+/**
+ * Starts the centre's own clock when a ticket enters a stage in which the centre must decide,
+ * and stops it when the ticket leaves: the limit of that stage, a reminder before it, and the
+ * chase fields of both, fresh for each stage.
+ */
+function centreClock(transition: Transition, ctx: Context): Transition {
+  const { before, ticket } = transition;
+  const { centreBy, centreRemindAt, ...deadlines } = ticket.deadlines;
+  const { centreRemindedAt, centreOverdueAt, ...chase } = ticket.chase;
+  const inCentre = CENTRE_STAGES.includes(ticket.status);
+  if (inCentre && before?.status === ticket.status) return transition;
+  if (!inCentre && !centreBy && !centreRemindAt && !centreRemindedAt && !centreOverdueAt)
+    return transition;
+  if (!inCentre) return { ...transition, ticket: { ...ticket, deadlines, chase } };
+  const { remindBefore, ...limits } = ctx.config.centre;
+  const limit = limits[ticket.status as keyof typeof limits];
+  const by = ctx.add(ctx.at, limit);
+  return {
+    ...transition,
+    ticket: {
+      ...ticket,
+      deadlines: {
+        ...deadlines,
+        centreBy: iso(by),
+        centreRemindAt: iso(reminderFor(ctx.at, limit, remindBefore, by, ctx.add)),
+      },
+      chase,
+    },
+  };
+}
+
 export function toManualDispatch(ticket: Ticket, reason: string, ctx: Context): Transition {
   expectStatus(ticket, ['received'], 'queue for manual dispatch');
-  return change(
-    ticket,
-    { status: 'awaiting_dispatch' },
-    { at: ctx.at, actor: SYSTEM, event: 'manual_dispatch_needed', reason: `待人工派单: ${reason}` },
+  return centreClock(
+    change(
+      ticket,
+      { status: 'awaiting_dispatch' },
+      {
+        at: ctx.at,
+        actor: SYSTEM,
+        event: 'manual_dispatch_needed',
+        reason: `待人工派单: ${reason}`,
+      },
+    ),
+    ctx,
   );
 }
 
 // ─── What the lead unit does ─────────────────────────────────────────────────────────────────
 
 export function applyUnitAction(
+  ticket: Ticket,
+  unitId: string,
+  action: UnitAction,
+  actor: Actor,
+  ctx: Context,
+): Transition {
+  return centreClock(unitAction(ticket, unitId, action, actor, ctx), ctx);
+}
+
+function unitAction(
   ticket: Ticket,
   unitId: string,
   action: UnitAction,
@@ -488,6 +537,15 @@ export function applyUnitAction(
 // ─── What the centre decides ─────────────────────────────────────────────────────────────────
 
 export function applyCentreDecision(
+  ticket: Ticket,
+  decision: CentreDecision,
+  actor: Actor,
+  ctx: Context,
+): Transition {
+  return centreClock(centreDecision(ticket, decision, actor, ctx), ctx);
+}
+
+function centreDecision(
   ticket: Ticket,
   decision: CentreDecision,
   actor: Actor,
@@ -848,6 +906,8 @@ type TimerEvent =
   | 'reminded'
   | 'overdue'
   | 'marked_for_report'
+  | 'centre_reminded'
+  | 'centre_overdue'
   | 'survey_timed_out';
 
 function dueTimer(ticket: Ticket, now: string): TimerEvent | undefined {
@@ -869,6 +929,16 @@ function dueTimer(ticket: Ticket, now: string): TimerEvent | undefined {
     if (d.replyBy && !c.overdueAt && now >= d.replyBy) return 'overdue';
     if (d.reportAt && !c.reportedAt && now >= d.reportAt) return 'marked_for_report';
   }
+  if (CENTRE_STAGES.includes(ticket.status)) {
+    if (
+      d.centreRemindAt &&
+      !c.centreRemindedAt &&
+      now >= d.centreRemindAt &&
+      (!d.centreBy || now < d.centreBy)
+    )
+      return 'centre_reminded';
+    if (d.centreBy && !c.centreOverdueAt && now >= d.centreBy) return 'centre_overdue';
+  }
   if (ticket.status === 'callback') {
     const last = ticket.surveys.at(-1);
     if (last && !last.outcome && now >= last.dueAt) return 'survey_timed_out';
@@ -882,6 +952,8 @@ const TIMER_REASONS: Record<Exclude<TimerEvent, 'survey_timed_out'>, string> = {
   reminded: '催办: the reply deadline is near',
   overdue: '督办: the reply deadline has passed',
   marked_for_report: '通报: still open after the escalation period',
+  centre_reminded: '中心催办: the centre’s time limit for this stage is near',
+  centre_overdue: '中心督办: the centre’s time limit for this stage has passed',
 };
 
 const TIMER_CHASE_FIELD: Record<Exclude<TimerEvent, 'survey_timed_out'>, keyof Ticket['chase']> = {
@@ -890,6 +962,8 @@ const TIMER_CHASE_FIELD: Record<Exclude<TimerEvent, 'survey_timed_out'>, keyof T
   reminded: 'remindedAt',
   overdue: 'overdueAt',
   marked_for_report: 'reportedAt',
+  centre_reminded: 'centreRemindedAt',
+  centre_overdue: 'centreOverdueAt',
 };
 
 /**
@@ -911,11 +985,15 @@ export function dueDeadlineEvent(ticket: Ticket, ctx: Context): Transition | und
   const chase = { ...ticket.chase, [TIMER_CHASE_FIELD[event]]: at };
   if (event === 'overdue' && !chase.remindedAt) chase.remindedAt = 'skipped';
   if (event === 'sign_overdue' && !chase.signRemindedAt) chase.signRemindedAt = 'skipped';
+  if (event === 'centre_overdue' && !chase.centreRemindedAt) chase.centreRemindedAt = 'skipped';
   const unitId = ticket.leadUnit;
+  const details = event.startsWith('centre_')
+    ? { stage: ticket.status, centreBy: ticket.deadlines.centreBy }
+    : { unit: unitId };
   return change(
     ticket,
     { chase },
-    { at: ctx.at, actor: SYSTEM, event, reason: TIMER_REASONS[event], details: { unit: unitId } },
+    { at: ctx.at, actor: SYSTEM, event, reason: TIMER_REASONS[event], details },
     event === 'overdue' && unitId ? [{ unitId, counters: { overdue: 1 } }] : [],
   );
 }
@@ -935,6 +1013,12 @@ export function nextDeadlineAt(ticket: Ticket): Date | undefined {
       !c.remindedAt ? d.remindAt : undefined,
       !c.overdueAt ? d.replyBy : undefined,
       !c.reportedAt ? d.reportAt : undefined,
+    );
+  }
+  if (CENTRE_STAGES.includes(ticket.status)) {
+    pending.push(
+      !c.centreRemindedAt ? d.centreRemindAt : undefined,
+      !c.centreOverdueAt ? d.centreBy : undefined,
     );
   }
   if (ticket.status === 'callback') {

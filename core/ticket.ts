@@ -204,6 +204,9 @@ export interface Deadlines {
   remindAt?: string;
   /** When an overdue ticket is marked for report (通报). */
   reportAt?: string;
+  /** While the centre must decide: its own time limit for this stage, and its reminder. */
+  centreBy?: string;
+  centreRemindAt?: string;
 }
 
 /** Which deadline events have already happened, so that each happens exactly once. */
@@ -213,6 +216,8 @@ export interface Chase {
   remindedAt?: string;
   overdueAt?: string;
   reportedAt?: string;
+  centreRemindedAt?: string;
+  centreOverdueAt?: string;
 }
 
 /** A unit's request the centre has to decide on. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
@@ -19,9 +20,9 @@ import type {
   TicketStore,
   Wait,
 } from '#core/ports';
-import type { HistoryEntry, MergeReason, Ticket } from '#core/ticket';
+import { CENTRE_STAGES, type HistoryEntry, type MergeReason, type Ticket } from '#core/ticket';
 import { callerKey, VersionConflictError } from '#core/tickets';
-import { approvedCaseItem, INDEXES, keys, openShard } from './keys.ts';
+import { approvedCaseItem, CENTRE_QUEUE, INDEXES, keys, openShard } from './keys.ts';
 import { queryAll } from './query.ts';
 import { TTL_ATTRIBUTE } from './schema.ts';
 
@@ -57,31 +58,49 @@ function indexAttributes(ticket: Ticket): Record<string, string> {
     [INDEXES.openTickets.partition]: openShard(ticket.id),
     [INDEXES.openTickets.sort]: ticket.id,
   };
-  if (ticket.leadUnit) {
+  // Whose turn it is: while the centre must decide, the ticket is in the centre's queue by the
+  // centre's own time limit; otherwise in its lead unit's, by the reply deadline.
+  if (CENTRE_STAGES.includes(ticket.status)) {
+    attributes[INDEXES.unitQueue.partition] = CENTRE_QUEUE;
+    attributes[INDEXES.unitQueue.sort] = `${ticket.deadlines.centreBy ?? '9999'}#${ticket.id}`;
+  } else if (ticket.leadUnit) {
     attributes[INDEXES.unitQueue.partition] = `UNIT#${ticket.leadUnit}`;
     attributes[INDEXES.unitQueue.sort] = `${ticket.deadlines.replyBy ?? '9999'}#${ticket.id}`;
   }
   return attributes;
 }
 
+/** An address as compared for 并单: without spaces, and hashed where it goes into an item. */
+const normalAddress = (address: string | undefined) => address?.replace(/\s+/g, '') || undefined;
+const addressHash = (address: string) =>
+  createHash('sha256').update(address).digest('base64url').slice(0, 16);
+
+interface MatchKey {
+  pk: string;
+  reason: MergeReason;
+  /** The ticket's address (hashed) on a caller key: a candidate at another address is not one. */
+  where?: string;
+}
+
 /**
  * The keys under which an open ticket can be found as a duplicate (并单), each with why a match
  * means the same matter: the same place (township and address) within its topic, or the same
- * caller at the same place as far as it was given (district, township, address). The same caller
- * about the same topic somewhere else is another matter. The keys exist while the ticket is open.
+ * caller in the same district and township whose addresses do not differ (one may be missing).
+ * The same caller about the same topic somewhere else is another matter. The keys exist while
+ * the ticket is open.
  */
-function matchKeys(ticket: Ticket): { pk: string; reason: MergeReason }[] {
-  const found: { pk: string; reason: MergeReason }[] = [];
-  const { district, township, address } = ticket.place;
-  const where = address?.replace(/\s+/g, '');
-  if (township && where) {
-    found.push({ pk: `MATCH#${ticket.topic}#place#${township}#${where}`, reason: 'same_place' });
+function matchKeys(ticket: Ticket): MatchKey[] {
+  const found: MatchKey[] = [];
+  const { district, township } = ticket.place;
+  const address = normalAddress(ticket.place.address);
+  if (township && address) {
+    found.push({ pk: `MATCH#${ticket.topic}#place#${township}#${address}`, reason: 'same_place' });
   }
   if (ticket.caller?.phone) {
-    const place = `${district}#${township ?? '-'}#${where ?? '-'}`;
     found.push({
-      pk: `MATCH#${ticket.topic}#callerplace#${callerKey(ticket.caller.phone)}#${place}`,
+      pk: `MATCH#${ticket.topic}#callerplace#${callerKey(ticket.caller.phone)}#${district}#${township ?? '-'}`,
       reason: 'same_caller_same_place',
+      ...(address ? { where: addressHash(address) } : {}),
     });
   }
   return found;
@@ -216,17 +235,18 @@ export class DynamoTicketStore implements TicketStore {
   }
 
   async findOpenDuplicate(ticket: Ticket, sinceIso: string): Promise<Duplicate | undefined> {
-    for (const { pk, reason } of matchKeys(ticket)) {
+    for (const { pk, reason, where } of matchKeys(ticket)) {
+      // One caller's open tickets on one topic in one township within the window: a handful.
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: 'PK = :pk AND SK >= :since',
           ExpressionAttributeValues: { ':pk': pk, ':since': sinceIso },
-          Limit: 1,
+          Limit: 20,
         }),
       );
-      const first = page.Items?.[0];
-      if (first) return { ticketId: String(first.ticketId), reason };
+      const match = (page.Items ?? []).find((i) => !where || !i.where || i.where === where);
+      if (match) return { ticketId: String(match.ticketId), reason };
     }
     return undefined;
   }
@@ -294,10 +314,15 @@ export class DynamoTicketStore implements TicketStore {
   private matchItems(before: Ticket | null, ticket: Ticket): TransactItem[] {
     const wasOpen = before ? isOpen(before) : false;
     if (!before && ticket.status === 'received') {
-      return matchKeys(ticket).map(({ pk }) => ({
+      return matchKeys(ticket).map(({ pk, where }) => ({
         Put: {
           TableName: this.table,
-          Item: { PK: pk, SK: `${ticket.createdAt}#${ticket.id}`, ticketId: ticket.id },
+          Item: {
+            PK: pk,
+            SK: `${ticket.createdAt}#${ticket.id}`,
+            ticketId: ticket.id,
+            ...(where ? { where } : {}),
+          },
         },
       }));
     }

@@ -253,6 +253,26 @@ describe('the DynamoDB ticket store', () => {
       at,
     }).ticket;
     expect(await store.findOpenDuplicate(elsewhere, since)).toBeUndefined();
+    // The same caller in the same township: at another address another matter, without one the same.
+    const sameCaller = (id: string, address?: string) =>
+      openTicket({
+        id,
+        intake: intakeSchema.parse({
+          ...intake,
+          topic: 'environment',
+          caller: { phone: '137 0000 1111' },
+          place: { district: 'qingshan', township: 'beiyuan', ...(address ? { address } : {}) },
+        }),
+        actor,
+        at,
+      }).ticket;
+    expect(await store.findOpenDuplicate(sameCaller('20261121-100014', '光明路 8 号'), since)).toBe(
+      undefined,
+    );
+    expect(await store.findOpenDuplicate(sameCaller('20261121-100015'), since)).toEqual({
+      ticketId: first.ticket.id,
+      reason: 'same_caller_same_place',
+    });
     // Someone else about the same topic at the same address: the same matter.
     const neighbour = openTicket({
       id: '20261121-100013',

@@ -762,6 +762,68 @@ describe('the lifecycle of a ticket', () => {
     );
     expect(routed.ticket.status).toBe('dispatched');
   });
+
+  it('gives the centre its own time limit per stage: a reminder, then 督办 at the limit, once each', () => {
+    const opened = openTicket({
+      id: '20261118-000006',
+      intake: intake(),
+      actor: operator,
+      at: monday,
+    }).ticket;
+    let queued = toManualDispatch(opened, 'no rule', ctx(monday)).ticket;
+    const { centreBy, centreRemindAt } = queued.deadlines;
+    // Manual dispatch: two working hours, reminded one working hour before.
+    expect(centreBy).toBe(calendar.addWorkingHours(monday, 2).toISOString());
+    expect(centreRemindAt).toBe(calendar.addWorkingHours(monday, 1).toISOString());
+    // The workflow's wait times out at the reminder, not after a year.
+    expect(nextStep(queued, ctx(monday))).toEqual({ kind: 'await_centre', timeoutSeconds: 3600 });
+    const events: string[] = [];
+    for (const moment of [centreRemindAt!, centreBy!]) {
+      expect(nextStep(queued, at(moment)).kind).toBe('chase');
+      const chased = dueDeadlineEvent(queued, at(moment))!;
+      events.push(chased.history.event);
+      expect(chased.history.details).toMatchObject({ stage: 'awaiting_dispatch', centreBy });
+      expect(chased.metrics).toEqual([]);
+      queued = chased.ticket;
+    }
+    expect(events).toEqual(['centre_reminded', 'centre_overdue']);
+    expect(dueDeadlineEvent(queued, at('2026-12-30T02:00:00Z'))).toBeUndefined();
+    // Leaving the centre's stage stops its clock; a unit's request starts the next one afresh.
+    const routed = applyCentreDecision(
+      queued,
+      { decision: 'dispatch', lead: 'water-supply', assist: [] },
+      dispatcher,
+      at(centreBy!),
+    ).ticket;
+    expect(routed.deadlines.centreBy).toBeUndefined();
+    expect(routed.chase).toEqual({});
+    const returned = applyUnitAction(
+      routed,
+      'water-supply',
+      { action: 'return', reason: '非我单位' },
+      clerk,
+      at('2026-11-17T02:00:00Z'),
+    ).ticket;
+    expect(returned.deadlines.centreBy).toBe(
+      calendar.addWorkingDays(new Date('2026-11-17T02:00:00Z'), 1).toISOString(),
+    );
+    expect(returned.chase.centreOverdueAt).toBeUndefined();
+  });
+
+  it('validates the centre time limits in the configuration', () => {
+    expect(parseLifecycleConfig({}).centre.unreasonable_review).toEqual({
+      amount: 3,
+      unit: 'workingDays',
+    });
+    const hours4 = { amount: 4, unit: 'workingHours' } as const;
+    expect(parseLifecycleConfig({ centre: { awaiting_dispatch: hours4 } }).centre).toMatchObject({
+      awaiting_dispatch: hours4,
+      return_review: { amount: 1, unit: 'workingDays' },
+    });
+    expect(() =>
+      parseLifecycleConfig({ centre: { return_review: { amount: -1, unit: 'workingDays' } } }),
+    ).toThrow(/centre\.return_review\.amount/);
+  });
 });
 
 describe('deadlines as people read them', () => {
