@@ -64,7 +64,7 @@ type DayCounters = Partial<Record<MetricCounter, number>>;
  * What the ticket has counted, per unit and per day. Tickets stored before the day was recorded
  * hold counters directly under the unit; those are read as counted on the dispatch day.
  */
-export function assessedOf(ticket: Ticket): Assessed {
+function assessedOf(ticket: Ticket): Assessed {
   const out: Assessed = {};
   for (const [unitId, value] of Object.entries(ticket.assessed ?? {})) {
     const entries = Object.entries(value ?? {});
