@@ -29,12 +29,43 @@ const byCategory = z.strictObject({
 
 const byUrgency = z.strictObject({ normal: durationSchema, urgent: durationSchema });
 
+const workingHours = (amount: number): LimitDuration => ({ amount, unit: 'workingHours' });
+
+/**
+ * The hotline centre's own time limits, one per stage in which it must decide, and how long
+ * before each the centre is reminded; at the limit the supervisors hear of it (督办).
+ */
+const CENTRE_DEFAULTS = {
+  awaiting_dispatch: workingHours(2),
+  return_review: days(1),
+  extension_review: days(1),
+  unreasonable_review: days(3),
+  reply_review: days(1),
+  remindBefore: workingHours(1),
+};
+const centreLimitsSchema = z.strictObject({
+  /** 待人工派单: a ticket no catalogue rule fits waits for a dispatcher. */
+  awaiting_dispatch: durationSchema.default(CENTRE_DEFAULTS.awaiting_dispatch),
+  /** 退单审核: a unit's return. */
+  return_review: durationSchema.default(CENTRE_DEFAULTS.return_review),
+  /** 延期审批: a unit's extension request. */
+  extension_review: durationSchema.default(CENTRE_DEFAULTS.extension_review),
+  /** 不合理诉求审核: a unit's unreasonable-request application. */
+  unreasonable_review: durationSchema.default(CENTRE_DEFAULTS.unreasonable_review),
+  /** 答复审核: a unit's reply, when replies are reviewed. */
+  reply_review: durationSchema.default(CENTRE_DEFAULTS.reply_review),
+  /** How long before each limit the centre is reminded. */
+  remindBefore: durationSchema.default(CENTRE_DEFAULTS.remindBefore),
+});
+
 /**
  * Every time limit and threshold of the lifecycle, validated once at start-up. Defaults follow
  * published practice: Guangdong's 2/10/15 working days for consultations, help and complaints;
  * Beijing's urgent limits in hours; sign-for within one working day; returns within two; a
  * reminder one working day before the deadline; a report (通报) three working days after it;
- * extensions capped at ten working days; three callback attempts.
+ * extensions capped at ten working days; three callback attempts. The centre itself dispatches
+ * by hand within two working hours and decides a unit's request within a working day (three for
+ * an unreasonable-request application, which needs evidence read).
  */
 export const lifecycleConfigSchema = z.strictObject({
   signFor: byUrgency.default({ normal: days(1), urgent: hours(2) }),
@@ -67,6 +98,8 @@ export const lifecycleConfigSchema = z.strictObject({
       attemptTimeout: durationSchema.default(hours(4)),
     })
     .default({ attempts: 3, attemptTimeout: hours(4) }),
+  /** The centre's own time limits (see centreLimitsSchema). */
+  centre: centreLimitsSchema.default(CENTRE_DEFAULTS),
   /** How often an unresolved, unsatisfied caller can reopen a ticket before it is escalated. */
   maxReopens: z.number().int().min(0).max(10).default(2),
   /** Requests about the same matter within this many hours are merged (并单). */

@@ -1,6 +1,8 @@
+import { shanghaiDate } from './calendar.ts';
 import type { LifecycleConfig, LimitDuration } from './config.ts';
 import { replyLimit } from './config.ts';
 import { ConflictError } from './errors.ts';
+import type { Duplicate } from './ports.ts';
 import type {
   Actor,
   CentreDecision,
@@ -13,7 +15,7 @@ import type {
   TicketStatus,
   UnitAction,
 } from './ticket.ts';
-import { METRIC_COUNTERS, UNIT_STAGES } from './ticket.ts';
+import { CENTRE_STAGES, MERGE_REASONS, METRIC_COUNTERS, UNIT_STAGES } from './ticket.ts';
 
 /** Adds a time limit to an instant on the hotline's calendar (working days, hours…). */
 export type AddDuration = (from: Date, duration: LimitDuration) => Date;
@@ -22,6 +24,12 @@ export type AddDuration = (from: Date, duration: LimitDuration) => Date;
 export interface MetricDelta {
   unitId: string;
   counters: Partial<Record<MetricCounter, number>>;
+  /**
+   * The day (Asia/Shanghai, YYYY-MM-DD) these counters belong to, when not the transition's own:
+   * a correction takes a counter back in the day and month it was counted in, so that no period
+   * is left with a count it should not have, nor a negative one.
+   */
+  day?: string;
 }
 
 /**
@@ -49,17 +57,65 @@ const ASSESSED: readonly MetricCounter[] = METRIC_COUNTERS.filter(
   (c) => !c.startsWith('unreasonable'),
 );
 
-function addAssessed(ticket: Ticket, metrics: MetricDelta[]): Ticket['assessed'] {
-  const assessed = structuredClone(ticket.assessed);
-  for (const { unitId, counters } of metrics) {
+type Assessed = Ticket['assessed'];
+type DayCounters = Partial<Record<MetricCounter, number>>;
+
+/**
+ * What the ticket has counted, per unit and per day. Tickets stored before the day was recorded
+ * hold counters directly under the unit; those are read as counted on the dispatch day.
+ */
+function assessedOf(ticket: Ticket): Assessed {
+  const out: Assessed = {};
+  for (const [unitId, value] of Object.entries(ticket.assessed ?? {})) {
+    const entries = Object.entries(value ?? {});
+    if (entries.some(([, v]) => typeof v === 'number')) {
+      const day = shanghaiDate(ticket.dispatchedAt ?? ticket.createdAt);
+      out[unitId] = { [day]: { ...(value as DayCounters) } };
+    } else {
+      out[unitId] = structuredClone(value as Record<string, DayCounters>);
+    }
+  }
+  return out;
+}
+
+function addAssessed(ticket: Ticket, metrics: MetricDelta[], at: Date): Assessed {
+  const assessed = assessedOf(ticket);
+  const today = shanghaiDate(at);
+  for (const { unitId, counters, day = today } of metrics) {
     for (const [counter, n] of Object.entries(counters) as [MetricCounter, number][]) {
       if (!ASSESSED.includes(counter)) continue;
       const unit = assessed[unitId] ?? {};
-      unit[counter] = (unit[counter] ?? 0) + n;
-      assessed[unitId] = unit;
+      const onDay = unit[day] ?? {};
+      const sum = (onDay[counter] ?? 0) + n;
+      if (sum === 0) delete onDay[counter];
+      else onDay[counter] = sum;
+      if (Object.keys(onDay).length > 0) unit[day] = onDay;
+      else delete unit[day];
+      if (Object.keys(unit).length > 0) assessed[unitId] = unit;
+      else delete assessed[unitId];
     }
   }
   return assessed;
+}
+
+/**
+ * The deltas that take back what the ticket counted for a unit (or every unit), each in the day
+ * it was counted, limited to `only` counters when given.
+ */
+function takeBack(ticket: Ticket, unitId?: string, only?: readonly MetricCounter[]): MetricDelta[] {
+  const deltas: MetricDelta[] = [];
+  for (const [unit, days] of Object.entries(assessedOf(ticket))) {
+    if (unitId !== undefined && unit !== unitId) continue;
+    for (const [day, counters] of Object.entries(days)) {
+      const back = Object.fromEntries(
+        (Object.entries(counters) as [MetricCounter, number][])
+          .filter(([k, n]) => n && (!only || only.includes(k)))
+          .map(([k, n]) => [k, -n]),
+      );
+      if (Object.keys(back).length > 0) deltas.push({ unitId: unit, counters: back, day });
+    }
+  }
+  return deltas;
 }
 
 function change(
@@ -78,7 +134,7 @@ function change(
   const ticket: Ticket = {
     ...before,
     ...patch,
-    assessed: addAssessed({ ...before, ...patch } as Ticket, metrics),
+    assessed: addAssessed({ ...before, ...patch } as Ticket, metrics, line.at),
     updatedAt: at,
     version: before.version + 1,
   };
@@ -121,7 +177,7 @@ export function openTicket(input: {
   actor: Actor;
   at: Date;
   /** An open ticket about the same matter (并单): this one follows its outcome. */
-  mergeInto?: string;
+  mergeInto?: Duplicate;
   flaggedRepeatCaller?: boolean;
 }): Transition {
   const at = iso(input.at);
@@ -145,9 +201,12 @@ export function openTicket(input: {
   };
   let ticket = base;
   let reason = `受理 via ${intake.channel}`;
+  let details: Record<string, unknown> | undefined;
   if (input.mergeInto) {
-    ticket = { ...base, status: 'merged', mergedInto: input.mergeInto };
-    reason = `并单: merged into open ticket ${input.mergeInto} about the same matter`;
+    const { ticketId, reason: why } = input.mergeInto;
+    ticket = { ...base, status: 'merged', mergedInto: ticketId, mergeReason: why };
+    reason = `并单: ${MERGE_REASONS[why].zh}，并入工单 ${ticketId} (${MERGE_REASONS[why].en})`;
+    details = { mergedInto: ticketId, mergeReason: why };
   } else if (intake.disposition.kind === 'answered') {
     ticket = {
       ...base,
@@ -183,7 +242,14 @@ export function openTicket(input: {
       from: null,
       to: ticket.status,
       reason,
-      ...(input.flaggedRepeatCaller ? { details: { flaggedRepeatCaller: true } } : {}),
+      ...(details || input.flaggedRepeatCaller
+        ? {
+            details: {
+              ...details,
+              ...(input.flaggedRepeatCaller ? { flaggedRepeatCaller: true } : {}),
+            },
+          }
+        : {}),
     },
     metrics: [],
   };
@@ -235,6 +301,9 @@ export function deadlinesFor(ticket: Ticket, ctx: Context): Ticket['deadlines'] 
 
 // ─── Dispatch ────────────────────────────────────────────────────────────────────────────────
 
+/** The counters of the response rate (响应率), which an approved return takes back. */
+const RESPONSE_COUNTERS: readonly MetricCounter[] = ['received', 'signedOnTime', 'signedLate'];
+
 export function dispatchTicket(
   ticket: Ticket,
   input: { lead: string; assist: string[]; actor: Actor; reason: string },
@@ -242,6 +311,12 @@ export function dispatchTicket(
 ): Transition {
   expectStatus(ticket, ['received', 'awaiting_dispatch', 'return_review'], 'dispatch');
   const redispatch = ticket.status === 'return_review';
+  // Re-dispatching approves the return as correct: the ticket was never the returning unit's,
+  // so it leaves that unit's response rate (in the days it counted in); the bounce still counts.
+  const approvedReturn =
+    redispatch && ticket.pending?.kind === 'return'
+      ? takeBack(ticket, ticket.pending.unitId, RESPONSE_COUNTERS)
+      : [];
   return change(
     ticket,
     {
@@ -262,9 +337,15 @@ export function dispatchTicket(
       actor: input.actor,
       event: redispatch ? 'redispatched' : 'dispatched',
       reason: input.reason,
-      details: { lead: input.lead, assist: input.assist },
+      details: {
+        lead: input.lead,
+        assist: input.assist,
+        ...(redispatch && ticket.pending?.kind === 'return'
+          ? { returnApproved: ticket.pending.unitId }
+          : {}),
+      },
     },
-    [{ unitId: input.lead, counters: { received: 1 } }],
+    [...approvedReturn, { unitId: input.lead, counters: { received: 1 } }],
   );
 }
 
@@ -274,18 +355,67 @@ function keepReply(ticket: Ticket): Ticket['deadlines'] {
   return { replyBy, remindAt, reportAt };
 }
 
+/**
+ * Starts the centre's own clock when a ticket enters a stage in which the centre must decide,
+ * and stops it when the ticket leaves: the limit of that stage, a reminder before it, and the
+ * chase fields of both, fresh for each stage.
+ */
+function centreClock(transition: Transition, ctx: Context): Transition {
+  const { before, ticket } = transition;
+  const { centreBy, centreRemindAt, ...deadlines } = ticket.deadlines;
+  const { centreRemindedAt, centreOverdueAt, ...chase } = ticket.chase;
+  const inCentre = CENTRE_STAGES.includes(ticket.status);
+  if (inCentre && before?.status === ticket.status) return transition;
+  if (!inCentre && !centreBy && !centreRemindAt && !centreRemindedAt && !centreOverdueAt)
+    return transition;
+  if (!inCentre) return { ...transition, ticket: { ...ticket, deadlines, chase } };
+  const { remindBefore, ...limits } = ctx.config.centre;
+  const limit = limits[ticket.status as keyof typeof limits];
+  const by = ctx.add(ctx.at, limit);
+  return {
+    ...transition,
+    ticket: {
+      ...ticket,
+      deadlines: {
+        ...deadlines,
+        centreBy: iso(by),
+        centreRemindAt: iso(reminderFor(ctx.at, limit, remindBefore, by, ctx.add)),
+      },
+      chase,
+    },
+  };
+}
+
 export function toManualDispatch(ticket: Ticket, reason: string, ctx: Context): Transition {
   expectStatus(ticket, ['received'], 'queue for manual dispatch');
-  return change(
-    ticket,
-    { status: 'awaiting_dispatch' },
-    { at: ctx.at, actor: SYSTEM, event: 'manual_dispatch_needed', reason: `待人工派单: ${reason}` },
+  return centreClock(
+    change(
+      ticket,
+      { status: 'awaiting_dispatch' },
+      {
+        at: ctx.at,
+        actor: SYSTEM,
+        event: 'manual_dispatch_needed',
+        reason: `待人工派单: ${reason}`,
+      },
+    ),
+    ctx,
   );
 }
 
 // ─── What the lead unit does ─────────────────────────────────────────────────────────────────
 
 export function applyUnitAction(
+  ticket: Ticket,
+  unitId: string,
+  action: UnitAction,
+  actor: Actor,
+  ctx: Context,
+): Transition {
+  return centreClock(unitAction(ticket, unitId, action, actor, ctx), ctx);
+}
+
+function unitAction(
   ticket: Ticket,
   unitId: string,
   action: UnitAction,
@@ -412,6 +542,15 @@ export function applyCentreDecision(
   actor: Actor,
   ctx: Context,
 ): Transition {
+  return centreClock(centreDecision(ticket, decision, actor, ctx), ctx);
+}
+
+function centreDecision(
+  ticket: Ticket,
+  decision: CentreDecision,
+  actor: Actor,
+  ctx: Context,
+): Transition {
   const line = { at: ctx.at, actor };
   switch (decision.decision) {
     case 'dispatch':
@@ -454,10 +593,11 @@ export function applyCentreDecision(
         ctx.config.maxExtensionWorkingDays - ticket.extendedWorkingDays,
       );
       if (granted < 1) refuse('workingDays', 'the extension cap is reached');
-      const replyBy = ctx.add(new Date(ticket.deadlines.replyBy ?? iso(ctx.at)), {
-        amount: granted,
-        unit: 'workingDays',
-      });
+      // The extension runs on from the old deadline, and so does its reminder: the configured
+      // lead time before the new deadline, not a count of days from the approval.
+      const from = new Date(ticket.deadlines.replyBy ?? iso(ctx.at));
+      const extension: LimitDuration = { amount: granted, unit: 'workingDays' };
+      const replyBy = ctx.add(from, extension);
       return change(
         ticket,
         {
@@ -466,12 +606,7 @@ export function applyCentreDecision(
           extendedWorkingDays: ticket.extendedWorkingDays + granted,
           deadlines: {
             ...ticket.deadlines,
-            ...replyDeadlinesEndingAt(
-              ctx.at,
-              replyBy,
-              { amount: granted, unit: 'workingDays' },
-              ctx,
-            ),
+            ...replyDeadlinesEndingAt(from, replyBy, extension, ctx),
           },
           chase: {
             ...ticket.chase,
@@ -519,11 +654,9 @@ export function applyCentreDecision(
           },
         );
       }
-      // Approved: the ticket leaves the unit's assessment entirely, as if it had never counted.
-      const takeBack: MetricDelta[] = Object.entries(ticket.assessed).map(([unitId, counters]) => ({
-        unitId,
-        counters: Object.fromEntries(Object.entries(counters).map(([k, n]) => [k, -(n ?? 0)])),
-      }));
+      // Approved: the ticket leaves the unit's assessment entirely, as if it had never counted,
+      // in every day and month it had counted in.
+      const taken = takeBack(ticket);
       const { decision: _, ...record } = decision;
       const approved = change(
         ticket,
@@ -548,9 +681,9 @@ export function applyCentreDecision(
           event: 'unreasonable_approved',
           reason: `不合理诉求认定: ${pending.category}; excluded from assessment`,
         },
-        [...takeBack, { unitId: pending.unitId, counters: { unreasonableApproved: 1 } }],
+        [...taken, { unitId: pending.unitId, counters: { unreasonableApproved: 1 } }],
       );
-      return { ...approved, ticket: { ...approved.ticket, assessed: {} } };
+      return approved;
     }
     case 'approve_reply':
     case 'return_reply':
@@ -773,6 +906,8 @@ type TimerEvent =
   | 'reminded'
   | 'overdue'
   | 'marked_for_report'
+  | 'centre_reminded'
+  | 'centre_overdue'
   | 'survey_timed_out';
 
 function dueTimer(ticket: Ticket, now: string): TimerEvent | undefined {
@@ -794,6 +929,16 @@ function dueTimer(ticket: Ticket, now: string): TimerEvent | undefined {
     if (d.replyBy && !c.overdueAt && now >= d.replyBy) return 'overdue';
     if (d.reportAt && !c.reportedAt && now >= d.reportAt) return 'marked_for_report';
   }
+  if (CENTRE_STAGES.includes(ticket.status)) {
+    if (
+      d.centreRemindAt &&
+      !c.centreRemindedAt &&
+      now >= d.centreRemindAt &&
+      (!d.centreBy || now < d.centreBy)
+    )
+      return 'centre_reminded';
+    if (d.centreBy && !c.centreOverdueAt && now >= d.centreBy) return 'centre_overdue';
+  }
   if (ticket.status === 'callback') {
     const last = ticket.surveys.at(-1);
     if (last && !last.outcome && now >= last.dueAt) return 'survey_timed_out';
@@ -807,6 +952,8 @@ const TIMER_REASONS: Record<Exclude<TimerEvent, 'survey_timed_out'>, string> = {
   reminded: '催办: the reply deadline is near',
   overdue: '督办: the reply deadline has passed',
   marked_for_report: '通报: still open after the escalation period',
+  centre_reminded: '中心催办: the centre’s time limit for this stage is near',
+  centre_overdue: '中心督办: the centre’s time limit for this stage has passed',
 };
 
 const TIMER_CHASE_FIELD: Record<Exclude<TimerEvent, 'survey_timed_out'>, keyof Ticket['chase']> = {
@@ -815,6 +962,8 @@ const TIMER_CHASE_FIELD: Record<Exclude<TimerEvent, 'survey_timed_out'>, keyof T
   reminded: 'remindedAt',
   overdue: 'overdueAt',
   marked_for_report: 'reportedAt',
+  centre_reminded: 'centreRemindedAt',
+  centre_overdue: 'centreOverdueAt',
 };
 
 /**
@@ -836,11 +985,15 @@ export function dueDeadlineEvent(ticket: Ticket, ctx: Context): Transition | und
   const chase = { ...ticket.chase, [TIMER_CHASE_FIELD[event]]: at };
   if (event === 'overdue' && !chase.remindedAt) chase.remindedAt = 'skipped';
   if (event === 'sign_overdue' && !chase.signRemindedAt) chase.signRemindedAt = 'skipped';
+  if (event === 'centre_overdue' && !chase.centreRemindedAt) chase.centreRemindedAt = 'skipped';
   const unitId = ticket.leadUnit;
+  const details = event.startsWith('centre_')
+    ? { stage: ticket.status, centreBy: ticket.deadlines.centreBy }
+    : { unit: unitId };
   return change(
     ticket,
     { chase },
-    { at: ctx.at, actor: SYSTEM, event, reason: TIMER_REASONS[event], details: { unit: unitId } },
+    { at: ctx.at, actor: SYSTEM, event, reason: TIMER_REASONS[event], details },
     event === 'overdue' && unitId ? [{ unitId, counters: { overdue: 1 } }] : [],
   );
 }
@@ -860,6 +1013,12 @@ export function nextDeadlineAt(ticket: Ticket): Date | undefined {
       !c.remindedAt ? d.remindAt : undefined,
       !c.overdueAt ? d.replyBy : undefined,
       !c.reportedAt ? d.reportAt : undefined,
+    );
+  }
+  if (CENTRE_STAGES.includes(ticket.status)) {
+    pending.push(
+      !c.centreRemindedAt ? d.centreRemindAt : undefined,
+      !c.centreOverdueAt ? d.centreBy : undefined,
     );
   }
   if (ticket.status === 'callback') {

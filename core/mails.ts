@@ -135,12 +135,54 @@ const CENTRE_TASKS: Record<string, { zh: string; en: string }> = {
 /** Tells the hotline centre that a ticket waits for its decision (no caller identity). */
 export function centreTaskMail(ticket: Ticket, stage: string, ticketUrl: string): RenderedMail {
   const task = CENTRE_TASKS[stage] ?? { zh: '工单待处理。', en: 'A ticket awaits the centre.' };
+  const due = ticket.deadlines.centreBy;
   const lines = [
-    `热线中心：${task.zh} 工单 ${ticket.id}。`,
-    `Hotline centre: ${task.en} Ticket ${ticket.id}.`,
+    `热线中心：${task.zh} 工单 ${ticket.id}${due ? `，请于 ${deadlineText(due)} 前处理` : ''}。`,
+    `Hotline centre: ${task.en} Ticket ${ticket.id}${due ? `, due ${deadlineText(due)} (Beijing time)` : ''}.`,
   ];
   return {
     subject: `【12345待办】${ticket.id} ${task.zh}`,
+    text: `${lines.join('\n\n')}\n\n${ticketUrl}\n`,
+    html: page(lines, ticketUrl, '查看工单 View the ticket'),
+  };
+}
+
+const CENTRE_CHASES = {
+  centre_reminded: {
+    zh: '中心催办：本环节办理时限将到',
+    en: 'Reminder: the centre’s time limit for this stage is near',
+  },
+  centre_overdue: {
+    zh: '中心督办：本环节已超过办理时限',
+    en: 'Overdue: the centre’s time limit for this stage has passed',
+  },
+} as const;
+export type CentreChase = keyof typeof CENTRE_CHASES;
+
+export function isCentreChase(event: string): event is CentreChase {
+  return event in CENTRE_CHASES;
+}
+
+/**
+ * The centre's reminder (or, at its limit, the supervisors' 督办 copy) for a ticket that waits
+ * for the centre: the stage, the limit and the staff link, no caller identity.
+ */
+export function centreChaseMail(
+  ticket: Ticket,
+  stage: string,
+  event: CentreChase,
+  ticketUrl: string,
+  to: 'centre' | 'supervisor',
+): RenderedMail {
+  const task = CENTRE_TASKS[stage] ?? { zh: '工单待处理。', en: 'A ticket awaits the centre.' };
+  const text = CENTRE_CHASES[event];
+  const due = deadlineText(ticket.deadlines.centreBy);
+  const lines = [
+    `${to === 'supervisor' ? '督办：热线中心' : '热线中心：'}${text.zh}。${task.zh} 工单 ${ticket.id}，时限 ${due}。`,
+    `${to === 'supervisor' ? 'Supervision: ' : 'Hotline centre: '}${text.en}. ${task.en} Ticket ${ticket.id}, due ${due} (Beijing time).`,
+  ];
+  return {
+    subject: `【12345${to === 'centre' && event === 'centre_reminded' ? '催办' : '督办'}】${ticket.id} ${task.zh}`,
     text: `${lines.join('\n\n')}\n\n${ticketUrl}\n`,
     html: page(lines, ticketUrl, '查看工单 View the ticket'),
   };

@@ -1,6 +1,6 @@
 import type { Area, Topic, Unit } from './catalogue.ts';
 import type { Transition } from './lifecycle.ts';
-import type { HistoryEntry, Ticket } from './ticket.ts';
+import type { HistoryEntry, MergeReason, Ticket } from './ticket.ts';
 
 /**
  * What the workflow of a ticket is waiting for: the lead unit, the hotline centre, or the phone
@@ -38,6 +38,12 @@ export interface TicketDetail {
 }
 
 /** Things written in the same all-or-nothing write as a transition. */
+/** An open ticket a new one is merged into (并单), and why they are the same matter. */
+export interface Duplicate {
+  ticketId: string;
+  reason: MergeReason;
+}
+
 export interface SaveOptions {
   /** Only if the ticket's current link is still this one (an older link was replaced). */
   requireLink?: string;
@@ -56,8 +62,8 @@ export interface TicketStore {
   getWait(ticketId: string): Promise<Wait | undefined>;
   /** Takes the task token out of the wait, so that exactly one caller wakes the workflow. */
   takeToken(ticketId: string, token: string): Promise<boolean>;
-  /** An open ticket about the same matter, by the same caller or at the same place. */
-  findOpenDuplicate(ticket: Ticket, sinceIso: string): Promise<string | undefined>;
+  /** An open ticket about the same matter (the same place, or the same caller at the same place). */
+  findOpenDuplicate(ticket: Ticket, sinceIso: string): Promise<Duplicate | undefined>;
   /** Records a call without substantive content and says how many the caller made in 30 days. */
   countContentlessCalls(ticket: Ticket): Promise<number>;
   get(id: string): Promise<Ticket | undefined>;

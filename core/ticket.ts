@@ -204,6 +204,9 @@ export interface Deadlines {
   remindAt?: string;
   /** When an overdue ticket is marked for report (通报). */
   reportAt?: string;
+  /** While the centre must decide: its own time limit for this stage, and its reminder. */
+  centreBy?: string;
+  centreRemindAt?: string;
 }
 
 /** Which deadline events have already happened, so that each happens exactly once. */
@@ -213,6 +216,8 @@ export interface Chase {
   remindedAt?: string;
   overdueAt?: string;
   reportedAt?: string;
+  centreRemindedAt?: string;
+  centreOverdueAt?: string;
 }
 
 /** A unit's request the centre has to decide on. */
@@ -251,6 +256,19 @@ export interface SurveyResult {
   satisfaction?: Satisfaction;
 }
 
+/**
+ * Why two requests are taken for the same matter (并单): the same place (township and address),
+ * or the same caller at the same place as far as it was given.
+ */
+export const MERGE_REASONS = {
+  same_place: { zh: '同一地点的同类诉求', en: 'the same topic at the same place' },
+  same_caller_same_place: {
+    zh: '同一来电人在同一地点的同类诉求',
+    en: 'the same caller about the same topic at the same place',
+  },
+} as const;
+export type MergeReason = keyof typeof MERGE_REASONS;
+
 export type Closure =
   | 'answered_on_the_spot' // 直接办结
   | 'referred' // out of scope: the caller was told where to go
@@ -283,6 +301,8 @@ export interface Ticket extends Intake {
   unreasonable?: ApprovedUnreasonableCase;
   /** Set when a ticket is merged (并单) into an earlier open ticket about the same matter. */
   mergedInto?: string;
+  /** Why it was taken for the same matter, for the dispatcher who reads it. */
+  mergeReason?: MergeReason;
   /** For out-of-scope tickets closed at intake: where the caller was referred. */
   referral?: Referral;
   /** Operator's answer for a consultation closed on the spot. */
@@ -290,10 +310,11 @@ export interface Ticket extends Intake {
   /** A repeat caller without substantive content: flagged for a human, never blocked. */
   flaggedRepeatCaller?: boolean;
   /**
-   * What this ticket has added to its unit's assessment counters, so that approving it as
-   * unreasonable can take exactly that back out.
+   * What this ticket has added to each unit's assessment counters, per unit and per day
+   * (Asia/Shanghai, YYYY-MM-DD), so that a correction (an approved unreasonable application, an
+   * approved return) can take exactly that back out, in the day and month it was counted in.
    */
-  assessed: Record<string, Partial<Record<MetricCounter, number>>>;
+  assessed: Record<string, Record<string, Partial<Record<MetricCounter, number>>>>;
   closure?: Closure;
   createdAt: string;
   updatedAt: string;

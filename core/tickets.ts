@@ -24,9 +24,11 @@ import {
   wantsCallback,
 } from './lifecycle.ts';
 import {
+  centreChaseMail,
   centreTaskMail,
   dispatchMail,
   extensionNotice,
+  isCentreChase,
   isSupervised,
   isUnitNotice,
   supervisorChaseMail,
@@ -35,6 +37,7 @@ import {
 import type {
   CallerNotifier,
   CatalogueStore,
+  Duplicate,
   Mailer,
   SurveyRequester,
   TicketDetail,
@@ -172,7 +175,7 @@ export async function fileTicket(deps: TicketDeps, intake: Intake, actor: Actor)
   const at = deps.now();
   const id = await deps.store.nextTicketId(shanghaiDay(at));
   const draft = openTicket({ id, intake, actor, at }).ticket;
-  let mergeInto: string | undefined;
+  let mergeInto: Duplicate | undefined;
   let flaggedRepeatCaller = false;
   if (draft.status === 'received') {
     const since = new Date(
@@ -328,28 +331,51 @@ export async function awaitUnit(deps: TicketDeps, id: string, taskToken: string)
   }
 }
 
-/** Starts waiting for the hotline centre's decision and tells it once per stage. */
+/**
+ * Starts waiting for the hotline centre's decision. The centre is told once per stage, and once
+ * for each of its own deadline events (a reminder before its time limit; at the limit the
+ * supervisors too), never twice — also not when a fresh execution resumes the ticket.
+ */
 export async function awaitCentre(deps: TicketDeps, id: string, taskToken: string): Promise<void> {
-  const { ticket, wait } = await requireDetail(deps, id);
-  const alreadyTold = wait?.party === 'centre' && wait.stage === ticket.status && wait.mailedAt;
+  const { ticket, wait, history } = await requireDetail(deps, id);
+  const sameStage = wait?.party === 'centre' && wait.stage === ticket.status && wait.mailedAt;
+  const mailedAt = sameStage ? wait.mailedAt! : undefined;
+  const chase = mailedAt
+    ? [...history].reverse().find((h) => isCentreChase(h.event) && h.at > mailedAt)
+    : undefined;
+  const now = deps.now().toISOString();
   const stored = await deps.store.putWait(
     {
       ticketId: id,
       party: 'centre',
       stage: ticket.status,
       taskToken,
-      issuedAt: deps.now().toISOString(),
-      mailedAt: alreadyTold ? wait.mailedAt! : deps.now().toISOString(),
+      issuedAt: now,
+      mailedAt: chase ? chase.at : (mailedAt ?? now),
       // A unit link survives centre stages: a sent-back ticket returns to the same link.
       ...(wait?.replyId ? { replyId: wait.replyId, unitId: wait.unitId } : {}),
     },
     ticket.version,
   );
   if (!stored) return lookAgain(deps, id, taskToken);
-  if (!alreadyTold && deps.centreAddresses.length > 0) {
+  const url = deps.ticketUrl(id);
+  if (!mailedAt && deps.centreAddresses.length > 0) {
     await deps.mailer.send({
       to: deps.centreAddresses,
-      ...centreTaskMail(ticket, ticket.status, deps.ticketUrl(id)),
+      ...centreTaskMail(ticket, ticket.status, url),
+    });
+  }
+  if (!chase || !isCentreChase(chase.event)) return;
+  if (deps.centreAddresses.length > 0) {
+    await deps.mailer.send({
+      to: deps.centreAddresses,
+      ...centreChaseMail(ticket, ticket.status, chase.event, url, 'centre'),
+    });
+  }
+  if (chase.event === 'centre_overdue' && deps.supervisorAddresses.length > 0) {
+    await deps.mailer.send({
+      to: deps.supervisorAddresses,
+      ...centreChaseMail(ticket, ticket.status, chase.event, url, 'supervisor'),
     });
   }
 }

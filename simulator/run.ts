@@ -7,7 +7,7 @@
 
 import { type Counters, emptyCounters, rankUnits, type UnitScore } from '#core/metrics';
 import { signStandardWebhook } from '#core/phone/standard-webhooks';
-import { METRIC_COUNTERS, type MetricCounter } from '#core/ticket';
+import { METRIC_COUNTERS, type MetricCounter, type Ticket } from '#core/ticket';
 import sampleCounty from '#data/sample-county.json' with { type: 'json' };
 import { invocationCounts } from '#local/functions';
 import { type LocalStack, startLocalStack } from '#local/stack';
@@ -88,6 +88,8 @@ export interface SimulationResult {
     totals: Counters;
     /** The same counters summed from every ticket's own record of what it added. */
     fromTickets: Counters;
+    /** Every counter below zero in any month or day of the run (`period unit counter n`). */
+    negative: string[];
   };
   cost: {
     executions: number;
@@ -711,10 +713,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     outcomes.sort((a, b) => a.index - b.index);
     const fromTickets = emptyCounters();
     for (const o of outcomes) {
-      const assessed = (o as { assessed?: Record<string, Partial<Counters>> }).assessed ?? {};
+      const assessed = (o as { assessed?: Ticket['assessed'] }).assessed ?? {};
       delete (o as { assessed?: unknown }).assessed;
-      for (const counters of Object.values(assessed))
-        for (const [k, n] of Object.entries(counters)) fromTickets[k as MetricCounter] += n ?? 0;
+      for (const days of Object.values(assessed))
+        for (const counters of Object.values(days))
+          for (const [k, n] of Object.entries(counters)) fromTickets[k as MetricCounter] += n ?? 0;
     }
 
     const actual: Record<string, number> = {};
@@ -744,11 +747,19 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       if (m.getTime() > endMs + 8 * HOUR) break;
     }
     const perUnit = new Map<string, Counters>();
-    for (const period of periods) {
+    const negative: string[] = [];
+    const days: string[] = [];
+    for (let d = t0 + 8 * HOUR; d <= endMs + 8 * HOUR + 24 * HOUR; d += 24 * HOUR)
+      days.push(new Date(d).toISOString().slice(0, 10));
+    for (const period of [...periods, ...days]) {
       const r = await expectOk(`GET /metrics?period=${period}`, () =>
         call('GET', `/metrics?period=${period}`, st.tokens.supervisor),
       );
       for (const u of r.body.units as { unitId: string; counters: Counters }[]) {
+        for (const k of METRIC_COUNTERS)
+          if ((u.counters[k] ?? 0) < 0)
+            negative.push(`${period} ${u.unitId} ${k} ${u.counters[k]}`);
+        if (period.length > 7) continue;
         const sum = perUnit.get(u.unitId) ?? emptyCounters();
         for (const k of METRIC_COUNTERS) sum[k] += u.counters[k] ?? 0;
         perUnit.set(u.unitId, sum);
@@ -868,7 +879,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       mismatches,
       outcomes,
       callbacksListed,
-      metrics: { periods, units, totals, fromTickets },
+      metrics: { periods, units, totals, fromTickets, negative },
       cost: {
         executions,
         stateTransitions,

@@ -6,7 +6,10 @@ export const TABLE_KEYS = { partition: 'PK', sort: 'SK' } as const;
 
 /** Sparse global secondary indexes: an item is in an index only while it carries the keys. */
 export const INDEXES = {
-  /** Open tickets of a unit, by reply deadline: the unit's work queue and the overdue list. */
+  /**
+   * Open tickets of a unit, by reply deadline: the unit's work queue and the overdue list; and,
+   * under CENTRE_QUEUE, the tickets waiting for the centre, by the centre's own time limit.
+   */
   unitQueue: { name: 'GSI1', partition: 'GSI1PK', sort: 'GSI1SK' },
   /** Open tickets in a few shards: lets the stack resume every open ticket after a restart. */
   openTickets: { name: 'GSI2', partition: 'GSI2PK', sort: 'GSI2SK' },
@@ -15,6 +18,9 @@ export const INDEXES = {
 } as const;
 
 export const OPEN_SHARDS = 8;
+
+/** GSI1's partition of the tickets the centre must decide on (manual dispatch and reviews). */
+export const CENTRE_QUEUE = 'CENTRE';
 
 export const UNPUBLISHED_UNREASONABLE = 'UNREASONABLE#UNPUBLISHED';
 

@@ -1,5 +1,5 @@
 import { documentClient, tableName } from './client.ts';
-import { INDEXES } from './keys.ts';
+import { CENTRE_QUEUE, INDEXES } from './keys.ts';
 import { queryAll } from './query.ts';
 
 export interface FlaggedCall {
@@ -28,6 +28,7 @@ export interface QueuedTicket {
   topic: string;
   category: string;
   urgency: string;
+  leadUnit?: string;
   deadlines: Record<string, string>;
 }
 
@@ -41,6 +42,22 @@ export async function openTicketsOf(unitId: string): Promise<QueuedTicket[]> {
     ExpressionAttributeValues: { ':pk': `UNIT#${unitId}` },
     // Only what a queue shows: never the caller.
     ProjectionExpression: 'id, #status, topic, category, urgency, deadlines',
+  });
+  return items as unknown as QueuedTicket[];
+}
+
+/**
+ * The tickets waiting for the hotline centre, soonest time limit first (the overdue ones on top),
+ * from the same sparse index under the centre's partition (pattern 9b).
+ */
+export async function centreQueue(): Promise<QueuedTicket[]> {
+  const items = await queryAll(documentClient, {
+    TableName: tableName(),
+    IndexName: INDEXES.unitQueue.name,
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': INDEXES.unitQueue.partition, '#status': 'status' },
+    ExpressionAttributeValues: { ':pk': CENTRE_QUEUE },
+    ProjectionExpression: 'id, #status, topic, category, urgency, leadUnit, deadlines',
   });
   return items as unknown as QueuedTicket[];
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
@@ -9,12 +10,19 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { GoneError } from '#core/errors';
-import type { MetricDelta, Transition } from '#core/lifecycle';
+import type { Transition } from '#core/lifecycle';
 import { metricPeriods } from '#core/metrics';
-import type { ReplyLink, SaveOptions, TicketDetail, TicketStore, Wait } from '#core/ports';
-import type { HistoryEntry, MetricCounter, Ticket } from '#core/ticket';
+import type {
+  Duplicate,
+  ReplyLink,
+  SaveOptions,
+  TicketDetail,
+  TicketStore,
+  Wait,
+} from '#core/ports';
+import { CENTRE_STAGES, type HistoryEntry, type MergeReason, type Ticket } from '#core/ticket';
 import { callerKey, VersionConflictError } from '#core/tickets';
-import { approvedCaseItem, INDEXES, keys, openShard } from './keys.ts';
+import { approvedCaseItem, CENTRE_QUEUE, INDEXES, keys, openShard } from './keys.ts';
 import { queryAll } from './query.ts';
 import { TTL_ATTRIBUTE } from './schema.ts';
 
@@ -50,38 +58,52 @@ function indexAttributes(ticket: Ticket): Record<string, string> {
     [INDEXES.openTickets.partition]: openShard(ticket.id),
     [INDEXES.openTickets.sort]: ticket.id,
   };
-  if (ticket.leadUnit) {
+  // Whose turn it is: while the centre must decide, the ticket is in the centre's queue by the
+  // centre's own time limit; otherwise in its lead unit's, by the reply deadline.
+  if (CENTRE_STAGES.includes(ticket.status)) {
+    attributes[INDEXES.unitQueue.partition] = CENTRE_QUEUE;
+    attributes[INDEXES.unitQueue.sort] = `${ticket.deadlines.centreBy ?? '9999'}#${ticket.id}`;
+  } else if (ticket.leadUnit) {
     attributes[INDEXES.unitQueue.partition] = `UNIT#${ticket.leadUnit}`;
     attributes[INDEXES.unitQueue.sort] = `${ticket.deadlines.replyBy ?? '9999'}#${ticket.id}`;
   }
   return attributes;
 }
 
-/**
- * The keys under which an open ticket can be found as a duplicate (并单): by caller and by place,
- * each within its topic. They exist while the ticket is open and go when it closes.
- */
-function matchKeys(ticket: Ticket): string[] {
-  const found: string[] = [];
-  if (ticket.caller?.phone)
-    found.push(`MATCH#${ticket.topic}#caller#${callerKey(ticket.caller.phone)}`);
-  if (ticket.place.township && ticket.place.address) {
-    const address = ticket.place.address.replace(/\s+/g, '');
-    found.push(`MATCH#${ticket.topic}#place#${ticket.place.township}#${address}`);
-  }
-  return found;
+/** An address as compared for 并单: without spaces, and hashed where it goes into an item. */
+const normalAddress = (address: string | undefined) => address?.replace(/\s+/g, '') || undefined;
+const addressHash = (address: string) =>
+  createHash('sha256').update(address).digest('base64url').slice(0, 16);
+
+interface MatchKey {
+  pk: string;
+  reason: MergeReason;
+  /** The ticket's address (hashed) on a caller key: a candidate at another address is not one. */
+  where?: string;
 }
 
-/** Sums deltas per unit: a transaction may touch each metrics item only once. */
-function mergeDeltas(deltas: MetricDelta[]): Map<string, Partial<Record<MetricCounter, number>>> {
-  const merged = new Map<string, Partial<Record<MetricCounter, number>>>();
-  for (const { unitId, counters } of deltas) {
-    const sum = merged.get(unitId) ?? {};
-    for (const [k, n] of Object.entries(counters) as [MetricCounter, number][])
-      sum[k] = (sum[k] ?? 0) + n;
-    merged.set(unitId, sum);
+/**
+ * The keys under which an open ticket can be found as a duplicate (并单), each with why a match
+ * means the same matter: the same place (township and address) within its topic, or the same
+ * caller in the same district and township whose addresses do not differ (one may be missing).
+ * The same caller about the same topic somewhere else is another matter. The keys exist while
+ * the ticket is open.
+ */
+function matchKeys(ticket: Ticket): MatchKey[] {
+  const found: MatchKey[] = [];
+  const { district, township } = ticket.place;
+  const address = normalAddress(ticket.place.address);
+  if (township && address) {
+    found.push({ pk: `MATCH#${ticket.topic}#place#${township}#${address}`, reason: 'same_place' });
   }
-  return merged;
+  if (ticket.caller?.phone) {
+    found.push({
+      pk: `MATCH#${ticket.topic}#callerplace#${callerKey(ticket.caller.phone)}#${district}#${township ?? '-'}`,
+      reason: 'same_caller_same_place',
+      ...(address ? { where: addressHash(address) } : {}),
+    });
+  }
+  return found;
 }
 
 export class DynamoTicketStore implements TicketStore {
@@ -212,18 +234,19 @@ export class DynamoTicketStore implements TicketStore {
     }
   }
 
-  async findOpenDuplicate(ticket: Ticket, sinceIso: string): Promise<string | undefined> {
-    for (const pk of matchKeys(ticket)) {
+  async findOpenDuplicate(ticket: Ticket, sinceIso: string): Promise<Duplicate | undefined> {
+    for (const { pk, reason, where } of matchKeys(ticket)) {
+      // One caller's open tickets on one topic in one township within the window: a handful.
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: 'PK = :pk AND SK >= :since',
           ExpressionAttributeValues: { ':pk': pk, ':since': sinceIso },
-          Limit: 1,
+          Limit: 20,
         }),
       );
-      const first = page.Items?.[0];
-      if (first) return String(first.ticketId);
+      const match = (page.Items ?? []).find((i) => !where || !i.where || i.where === where);
+      if (match) return { ticketId: String(match.ticketId), reason };
     }
     return undefined;
   }
@@ -291,15 +314,20 @@ export class DynamoTicketStore implements TicketStore {
   private matchItems(before: Ticket | null, ticket: Ticket): TransactItem[] {
     const wasOpen = before ? isOpen(before) : false;
     if (!before && ticket.status === 'received') {
-      return matchKeys(ticket).map((pk) => ({
+      return matchKeys(ticket).map(({ pk, where }) => ({
         Put: {
           TableName: this.table,
-          Item: { PK: pk, SK: `${ticket.createdAt}#${ticket.id}`, ticketId: ticket.id },
+          Item: {
+            PK: pk,
+            SK: `${ticket.createdAt}#${ticket.id}`,
+            ticketId: ticket.id,
+            ...(where ? { where } : {}),
+          },
         },
       }));
     }
     if (before && wasOpen && !isOpen(ticket)) {
-      return matchKeys(ticket).map((pk) => ({
+      return matchKeys(ticket).map(({ pk }) => ({
         Delete: { TableName: this.table, Key: { PK: pk, SK: `${ticket.createdAt}#${ticket.id}` } },
       }));
     }
@@ -307,25 +335,38 @@ export class DynamoTicketStore implements TicketStore {
   }
 
   private metricItems(transition: Transition): TransactItem[] {
-    const at = new Date(transition.history.at);
+    const today = metricPeriods(new Date(transition.history.at))[0];
+    // A delta counts on the transition's own day unless it is a correction, which carries the day
+    // it takes back. Deltas are summed per unit and period: a transaction may touch each item once.
+    const perPeriod = new Map<
+      string,
+      { unitId: string; period: string; counters: Map<string, number> }
+    >();
+    for (const { unitId, counters, day = today } of transition.metrics) {
+      for (const period of [day, day.slice(0, 7)]) {
+        const key = `${period}#${unitId}`;
+        const entry = perPeriod.get(key) ?? { unitId, period, counters: new Map() };
+        for (const [k, n] of Object.entries(counters))
+          entry.counters.set(k, (entry.counters.get(k) ?? 0) + (n ?? 0));
+        perPeriod.set(key, entry);
+      }
+    }
     const items: TransactItem[] = [];
-    for (const [unitId, counters] of mergeDeltas(transition.metrics)) {
-      const entries = Object.entries(counters).filter(([, n]) => n !== 0);
+    for (const { unitId, period, counters } of perPeriod.values()) {
+      const entries = [...counters].filter(([, n]) => n !== 0);
       if (entries.length === 0) continue;
       const names = Object.fromEntries(entries.map(([k], i) => [`#c${i}`, k]));
       const values = Object.fromEntries(entries.map(([, n], i) => [`:c${i}`, n]));
       const update = `ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')}`;
-      for (const period of metricPeriods(at)) {
-        items.push({
-          Update: {
-            TableName: this.table,
-            Key: { PK: `METRICS#${period}`, SK: `UNIT#${unitId}` },
-            UpdateExpression: `${update} SET unitId = :unit, period = :period`,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ...values, ':unit': unitId, ':period': period },
-          },
-        });
-      }
+      items.push({
+        Update: {
+          TableName: this.table,
+          Key: { PK: `METRICS#${period}`, SK: `UNIT#${unitId}` },
+          UpdateExpression: `${update} SET unitId = :unit, period = :period`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...values, ':unit': unitId, ':period': period },
+        },
+      });
     }
     return items;
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { openTicketsOf } from '#adapters/dynamodb/review-queues';
+import { centreQueue, openTicketsOf } from '#adapters/dynamodb/review-queues';
 import { requireRole } from '#core/access';
+import { now } from '#core/clock';
 import { ForbiddenError } from '#core/errors';
 import { httpHandler, json, parseWith, requirePrincipal } from '../lib/http.ts';
 
@@ -13,7 +14,9 @@ const querySchema = z.strictObject({
 
 /**
  * GET /work-queue?unit=water-supply: a unit's open tickets, soonest reply deadline first (the
- * overdue ones on top). A clerk sees only their own unit's queue; the centre sees any unit's.
+ * overdue ones on top). A clerk sees only their own unit's queue; the centre sees any unit's,
+ * and without `unit` its own: the tickets waiting for its decision, soonest time limit first,
+ * each marked `overdue` once the centre's limit has passed.
  */
 export const handler = httpHandler(async (event) => {
   const principal = requirePrincipal(event);
@@ -25,7 +28,13 @@ export const handler = httpHandler(async (event) => {
       { field: 'unit', problem: 'is another unit' },
     ]);
   }
-  if (!unitId)
-    throw new ForbiddenError('name the unit', [{ field: 'unit', problem: 'is required' }]);
+  if (!unitId) {
+    const at = now().toISOString();
+    const tickets = (await centreQueue()).map((t) => ({
+      ...t,
+      overdue: Boolean(t.deadlines.centreBy && at >= t.deadlines.centreBy),
+    }));
+    return json(200, { queue: 'centre', tickets });
+  }
   return json(200, { unit: unitId, tickets: await openTicketsOf(unitId) });
 });

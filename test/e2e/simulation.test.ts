@@ -122,6 +122,8 @@ describe('a simulated day on the local stack', () => {
 
   it('counts in GET /metrics exactly what the tickets added, unreached callers as unreached', () => {
     expect(metricDiscrepancies(result)).toEqual([]);
+    // A correction takes a counter back where it was counted: no month or day goes below zero.
+    expect(result.metrics.negative).toEqual([]);
     const unreached = result.outcomes.filter((o) => o.closure === 'unreached').length;
     expect(result.metrics.totals.unreached).toBe(unreached);
     expect(unreached).toBe(result.expected['closed:unreached']);

@@ -8,7 +8,13 @@ import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
 import { catalogueSchema } from '#core/catalogue';
 import { parseLifecycleConfig } from '#core/config';
 import { GoneError } from '#core/errors';
-import { applyUnitAction, type Context, dispatchTicket, openTicket } from '#core/lifecycle';
+import {
+  applyCentreDecision,
+  applyUnitAction,
+  type Context,
+  dispatchTicket,
+  openTicket,
+} from '#core/lifecycle';
 import type { Wait } from '#core/ports';
 import { intakeSchema } from '#core/ticket';
 import { VersionConflictError } from '#core/tickets';
@@ -148,6 +154,54 @@ describe('the DynamoDB ticket store', () => {
     expect(day.Items?.find((i) => i.unitId === 'urban-management')?.received).toBe(unit?.received);
   });
 
+  it('takes a correction back in the day and month the counters were counted in', async () => {
+    // Dispatch, sign and apply on 2026-09-29; approve as unreasonable on 2026-10-08.
+    const sept = { ...ctx, at: new Date('2026-09-29T02:00:00Z') };
+    const oct = { ...ctx, at: new Date('2026-10-08T02:00:00Z') };
+    const lead = 'water-supply';
+    const unitClerk = { kind: 'unit', id: 'w', unitId: lead } as const;
+    const opened = openTicket({ id: '20260929-100001', intake, actor: clerk, at: sept.at });
+    await store.save(opened);
+    let t = dispatchTicket(opened.ticket, { lead, assist: [], actor: clerk, reason: 't' }, sept);
+    await store.save(t);
+    t = applyUnitAction(t.ticket, lead, { action: 'sign' }, unitClerk, sept);
+    await store.save(t);
+    const evidence = { action: 'unreasonable', category: 'other', evidence: 'x' } as const;
+    t = applyUnitAction(t.ticket, lead, evidence, unitClerk, sept);
+    await store.save(t);
+    const decision = {
+      decision: 'approve_unreasonable',
+      publicSummary: 's',
+      finding: 'f',
+      basis: 'b',
+      reply: 'r',
+    } as const;
+    await store.save(applyCentreDecision(t.ticket, decision, { kind: 'reviewer', id: 'r' }, oct));
+    const counters = async (period: string) =>
+      (
+        await documents.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'PK = :pk AND SK = :sk',
+            ExpressionAttributeValues: { ':pk': `METRICS#${period}`, ':sk': `UNIT#${lead}` },
+          }),
+        )
+      ).Items?.[0] ?? {};
+    for (const period of ['2026-09', '2026-09-29']) {
+      expect(await counters(period)).toMatchObject({
+        received: 0,
+        signedOnTime: 0,
+        unreasonableApplied: 1,
+      });
+    }
+    for (const period of ['2026-10', '2026-10-08']) {
+      const c = await counters(period);
+      expect(c).toMatchObject({ unreasonableApproved: 1 });
+      expect(c.received).toBeUndefined();
+      expect(c.signedOnTime).toBeUndefined();
+    }
+  });
+
   it('finds an open ticket about the same matter from the same caller, and forgets it once closed', async () => {
     const withCaller = intakeSchema.parse({ ...intake, caller: { phone: '139 1234 5678' } });
     const first = openTicket({
@@ -163,8 +217,91 @@ describe('the DynamoDB ticket store', () => {
       actor: { kind: 'operator', id: 'op' },
       at,
     }).ticket;
-    expect(await store.findOpenDuplicate(second, '2026-11-20T00:00:00.000Z')).toBe(first.ticket.id);
+    expect(await store.findOpenDuplicate(second, '2026-11-20T00:00:00.000Z')).toEqual({
+      ticketId: first.ticket.id,
+      reason: 'same_caller_same_place',
+    });
     expect(await store.findOpenDuplicate(second, '2026-11-22T00:00:00.000Z')).toBeUndefined();
+  });
+
+  it('merges only what is plausibly the same matter: the same place, or the same caller there', async () => {
+    const actor = { kind: 'operator', id: 'op' } as const;
+    const here = { district: 'qingshan', township: 'beiyuan', address: '幸福路 12 号' };
+    const first = openTicket({
+      id: '20261121-100011',
+      intake: intakeSchema.parse({
+        ...intake,
+        topic: 'environment',
+        caller: { phone: '13700001111' },
+        place: here,
+      }),
+      actor,
+      at,
+    });
+    await store.save(first);
+    const since = '2026-11-20T00:00:00.000Z';
+    // The same caller about the same topic at another township and address: another matter.
+    const elsewhere = openTicket({
+      id: '20261121-100012',
+      intake: intakeSchema.parse({
+        ...intake,
+        topic: 'environment',
+        caller: { phone: '13700001111' },
+        place: { district: 'qingshan', township: 'nanhu', address: '湖滨路 3 号' },
+      }),
+      actor,
+      at,
+    }).ticket;
+    expect(await store.findOpenDuplicate(elsewhere, since)).toBeUndefined();
+    // The same caller in the same township: at another address another matter, without one the same.
+    const sameCaller = (id: string, address?: string) =>
+      openTicket({
+        id,
+        intake: intakeSchema.parse({
+          ...intake,
+          topic: 'environment',
+          caller: { phone: '137 0000 1111' },
+          place: { district: 'qingshan', township: 'beiyuan', ...(address ? { address } : {}) },
+        }),
+        actor,
+        at,
+      }).ticket;
+    expect(await store.findOpenDuplicate(sameCaller('20261121-100014', '光明路 8 号'), since)).toBe(
+      undefined,
+    );
+    expect(await store.findOpenDuplicate(sameCaller('20261121-100015'), since)).toEqual({
+      ticketId: first.ticket.id,
+      reason: 'same_caller_same_place',
+    });
+    // Someone else about the same topic at the same address: the same matter.
+    const neighbour = openTicket({
+      id: '20261121-100013',
+      intake: intakeSchema.parse({
+        ...intake,
+        topic: 'environment',
+        caller: { phone: '13900002222' },
+        place: { ...here, address: '幸福路12号' },
+      }),
+      actor,
+      at,
+    }).ticket;
+    expect(await store.findOpenDuplicate(neighbour, since)).toEqual({
+      ticketId: first.ticket.id,
+      reason: 'same_place',
+    });
+    const merged = openTicket({
+      id: neighbour.id,
+      intake: intakeSchema.parse({ ...intake, topic: 'environment', place: here }),
+      actor,
+      at,
+      mergeInto: { ticketId: first.ticket.id, reason: 'same_place' },
+    });
+    expect(merged.ticket).toMatchObject({ status: 'merged', mergeReason: 'same_place' });
+    expect(merged.history.reason).toContain('同一地点');
+    expect(merged.history.details).toMatchObject({
+      mergedInto: first.ticket.id,
+      mergeReason: 'same_place',
+    });
   });
 
   it('lists open tickets of a unit by deadline from a sparse index', async () => {

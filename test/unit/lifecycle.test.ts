@@ -245,9 +245,8 @@ describe('the lifecycle of a ticket', () => {
       details: { onTime: true },
     });
     expect(replied.ticket.assessed['water-supply']).toEqual({
-      received: 1,
-      signedOnTime: 1,
-      repliedOnTime: 1,
+      '2026-11-16': { received: 1, signedOnTime: 1 },
+      '2026-11-17': { repliedOnTime: 1 },
     });
   });
 
@@ -289,6 +288,15 @@ describe('the lifecycle of a ticket', () => {
     expect(again.ticket).toMatchObject({ status: 'dispatched', leadUnit: 'heating-supply' });
     expect(again.ticket.deadlines.replyBy).toBe(ticket.deadlines.replyBy);
     expect(again.history.event).toBe('redispatched');
+    // The return was right: the ticket leaves the returning unit's response rate; the bounce counts.
+    expect(again.metrics).toEqual([
+      { unitId: 'water-supply', counters: { received: -1 }, day: '2026-11-16' },
+      { unitId: 'heating-supply', counters: { received: 1 } },
+    ]);
+    expect(again.ticket.assessed).toEqual({
+      'water-supply': { '2026-11-16': { returned: 1 } },
+      'heating-supply': { '2026-11-16': { received: 1 } },
+    });
     expect(() =>
       applyUnitAction(
         ticket,
@@ -376,6 +384,56 @@ describe('the lifecycle of a ticket', () => {
     expect(refused.ticket.deadlines.replyBy).toBe(approved.ticket.deadlines.replyBy);
   });
 
+  it('reminds the configured lead time before an extended deadline, not days after the approval', () => {
+    // Approve 5 working days on 2026-09-29, across National Day.
+    const sept29 = new Date('2026-09-29T02:00:00Z');
+    const signed = applyUnitAction(
+      dispatched(sept29),
+      'water-supply',
+      { action: 'sign' },
+      clerk,
+      ctx(sept29),
+    ).ticket;
+    const asked = applyUnitAction(
+      signed,
+      'water-supply',
+      { action: 'extend', workingDays: 5, reason: '需更换主管道' },
+      clerk,
+      ctx(sept29),
+    ).ticket;
+    const approved = applyCentreDecision(
+      asked,
+      { decision: 'approve_extension' },
+      dispatcher,
+      ctx(sept29),
+    ).ticket;
+    const replyBy = new Date(approved.deadlines.replyBy!);
+    const remindAt = new Date(approved.deadlines.remindAt!);
+    expect(replyBy.toISOString()).toBe(
+      calendar.addWorkingDays(new Date(signed.deadlines.replyBy!), 5).toISOString(),
+    );
+    // One working day (remindBefore) before the new deadline.
+    expect(calendar.workingDaysBetween(remindAt, replyBy)).toBe(1);
+    expect(calendar.addWorkingDays(remindAt, 1).toISOString()).toBe(replyBy.toISOString());
+    expect(remindAt > new Date(signed.deadlines.replyBy!)).toBe(true);
+    // A one-day extension is reminded at the old deadline, one working day before the new one.
+    const asked1 = applyUnitAction(
+      { ...approved, extendedWorkingDays: 0 },
+      'water-supply',
+      { action: 'extend', workingDays: 1, reason: 'again' },
+      clerk,
+      ctx(sept29),
+    ).ticket;
+    const one = applyCentreDecision(
+      asked1,
+      { decision: 'approve_extension' },
+      dispatcher,
+      ctx(sept29),
+    ).ticket;
+    expect(new Date(one.deadlines.remindAt!) < new Date(one.deadlines.replyBy!)).toBe(true);
+    expect(new Date(one.deadlines.remindAt!) >= new Date(approved.deadlines.replyBy!)).toBe(true);
+  });
+
   it('excludes an approved unreasonable ticket from assessment and records its public case', () => {
     const signed = applyUnitAction(
       dispatched(monday),
@@ -418,9 +476,95 @@ describe('the lifecycle of a ticket', () => {
       callerPhone: '13800138000',
     });
     expect(approved.metrics).toEqual([
-      { unitId: 'water-supply', counters: { received: -1, signedOnTime: -1 } },
+      { unitId: 'water-supply', counters: { received: -1, signedOnTime: -1 }, day: '2026-11-16' },
       { unitId: 'water-supply', counters: { unreasonableApproved: 1 } },
     ]);
+  });
+
+  it('takes the counters of an approved unreasonable ticket back in the days they were counted', () => {
+    // Dispatched, signed and applied for on 2026-09-29, approved after National Day.
+    const sept29 = new Date('2026-09-29T02:00:00Z');
+    const signed = applyUnitAction(
+      dispatched(sept29),
+      'water-supply',
+      { action: 'sign' },
+      clerk,
+      ctx(sept29),
+    ).ticket;
+    const applied = applyUnitAction(
+      signed,
+      'water-supply',
+      { action: 'unreasonable', category: 'no_factual_basis', evidence: '检测正常' },
+      clerk,
+      ctx(sept29),
+    ).ticket;
+    const approved = applyCentreDecision(
+      applied,
+      {
+        decision: 'approve_unreasonable',
+        publicSummary: '某市民来电反映…',
+        finding: '无事实依据',
+        basis: '《条例》',
+        reply: '感谢理解',
+      },
+      { kind: 'reviewer', id: 'r' },
+      at('2026-10-08T02:00:00Z'),
+    );
+    expect(approved.metrics).toEqual([
+      { unitId: 'water-supply', counters: { received: -1, signedOnTime: -1 }, day: '2026-09-29' },
+      { unitId: 'water-supply', counters: { unreasonableApproved: 1 } },
+    ]);
+    expect(approved.ticket.assessed).toEqual({});
+  });
+
+  it('takes back an approved return in the day the returning unit signed, not the day of the decision', () => {
+    const signed = applyUnitAction(
+      dispatched(monday),
+      'water-supply',
+      { action: 'sign' },
+      clerk,
+      ctx(monday),
+    ).ticket;
+    const returned = applyUnitAction(
+      signed,
+      'water-supply',
+      { action: 'return', reason: '属于供热公司管辖' },
+      clerk,
+      at('2026-11-17T02:00:00Z'),
+    ).ticket;
+    const again = applyCentreDecision(
+      returned,
+      { decision: 'dispatch', lead: 'heating-supply', assist: [] },
+      dispatcher,
+      at('2026-11-18T02:00:00Z'),
+    );
+    expect(again.metrics).toEqual([
+      {
+        unitId: 'water-supply',
+        counters: { received: -1, signedOnTime: -1 },
+        day: '2026-11-16',
+      },
+      { unitId: 'heating-supply', counters: { received: 1 } },
+    ]);
+    expect(again.history.details).toMatchObject({ returnApproved: 'water-supply' });
+  });
+
+  it('reads the counters of a ticket stored before days were recorded as counted on its dispatch day', () => {
+    const ticket = dispatched(monday);
+    const legacy = {
+      ...ticket,
+      assessed: { 'water-supply': { received: 1 } },
+    } as unknown as Ticket;
+    const returned = applyUnitAction(
+      legacy,
+      'water-supply',
+      { action: 'return', reason: '非我单位' },
+      clerk,
+      at('2026-11-17T02:00:00Z'),
+    ).ticket;
+    expect(returned.assessed).toEqual({
+      'water-supply': { '2026-11-16': { received: 1 }, '2026-11-17': { returned: 1 } },
+    });
   });
 
   it('gives back the remaining time when an unreasonable application is refused', () => {
@@ -617,6 +761,68 @@ describe('the lifecycle of a ticket', () => {
       ctx(monday),
     );
     expect(routed.ticket.status).toBe('dispatched');
+  });
+
+  it('gives the centre its own time limit per stage: a reminder, then 督办 at the limit, once each', () => {
+    const opened = openTicket({
+      id: '20261118-000006',
+      intake: intake(),
+      actor: operator,
+      at: monday,
+    }).ticket;
+    let queued = toManualDispatch(opened, 'no rule', ctx(monday)).ticket;
+    const { centreBy, centreRemindAt } = queued.deadlines;
+    // Manual dispatch: two working hours, reminded one working hour before.
+    expect(centreBy).toBe(calendar.addWorkingHours(monday, 2).toISOString());
+    expect(centreRemindAt).toBe(calendar.addWorkingHours(monday, 1).toISOString());
+    // The workflow's wait times out at the reminder, not after a year.
+    expect(nextStep(queued, ctx(monday))).toEqual({ kind: 'await_centre', timeoutSeconds: 3600 });
+    const events: string[] = [];
+    for (const moment of [centreRemindAt!, centreBy!]) {
+      expect(nextStep(queued, at(moment)).kind).toBe('chase');
+      const chased = dueDeadlineEvent(queued, at(moment))!;
+      events.push(chased.history.event);
+      expect(chased.history.details).toMatchObject({ stage: 'awaiting_dispatch', centreBy });
+      expect(chased.metrics).toEqual([]);
+      queued = chased.ticket;
+    }
+    expect(events).toEqual(['centre_reminded', 'centre_overdue']);
+    expect(dueDeadlineEvent(queued, at('2026-12-30T02:00:00Z'))).toBeUndefined();
+    // Leaving the centre's stage stops its clock; a unit's request starts the next one afresh.
+    const routed = applyCentreDecision(
+      queued,
+      { decision: 'dispatch', lead: 'water-supply', assist: [] },
+      dispatcher,
+      at(centreBy!),
+    ).ticket;
+    expect(routed.deadlines.centreBy).toBeUndefined();
+    expect(routed.chase).toEqual({});
+    const returned = applyUnitAction(
+      routed,
+      'water-supply',
+      { action: 'return', reason: '非我单位' },
+      clerk,
+      at('2026-11-17T02:00:00Z'),
+    ).ticket;
+    expect(returned.deadlines.centreBy).toBe(
+      calendar.addWorkingDays(new Date('2026-11-17T02:00:00Z'), 1).toISOString(),
+    );
+    expect(returned.chase.centreOverdueAt).toBeUndefined();
+  });
+
+  it('validates the centre time limits in the configuration', () => {
+    expect(parseLifecycleConfig({}).centre.unreasonable_review).toEqual({
+      amount: 3,
+      unit: 'workingDays',
+    });
+    const hours4 = { amount: 4, unit: 'workingHours' } as const;
+    expect(parseLifecycleConfig({ centre: { awaiting_dispatch: hours4 } }).centre).toMatchObject({
+      awaiting_dispatch: hours4,
+      return_review: { amount: 1, unit: 'workingDays' },
+    });
+    expect(() =>
+      parseLifecycleConfig({ centre: { return_review: { amount: -1, unit: 'workingDays' } } }),
+    ).toThrow(/centre\.return_review\.amount/);
   });
 });
 

@@ -376,6 +376,9 @@ describe('the ticket lifecycle on the synthesized ASL', () => {
     expect(created.body.status).toBe('merged');
     const merged = await view(created.body.id);
     expect(merged.ticket.mergedInto).toBe(first);
+    // The dispatcher sees why: the same caller, the same topic, the same township.
+    expect(merged.ticket.mergeReason).toBe('same_caller_same_place');
+    expect(merged.history[0].reason).toContain('同一来电人');
     expect(merged.mergedWith).toMatchObject({
       id: first,
       status: 'dispatched',
@@ -425,6 +428,54 @@ describe('the ticket lifecycle on the synthesized ASL', () => {
       leadUnit: 'chengguan-office',
       assistingUnits: ['justice'],
     });
+  });
+
+  it('gives the centre a time limit: the AwaitCentre wait times out to a reminder, then 督办 to supervisors, shown overdue in its queue', async () => {
+    const id = await file({ topic: 'neighbourhood', place: { district: 'qingshan' } });
+    const { ticket } = await view(id);
+    expect(ticket.status).toBe('awaiting_dispatch');
+    const { centreBy, centreRemindAt } = ticket.deadlines;
+    expect(centreBy > centreRemindAt).toBe(true);
+    const centreMails = () =>
+      mailsFor(id).filter((m) => m.to.includes('dispatch@12345.qingshan.example.gov.cn'));
+    const supervisorMails = () =>
+      mailsFor(id).filter((m) => m.to.includes('supervision@12345.qingshan.example.gov.cn'));
+    expect(centreMails()).toHaveLength(1);
+    const queue = async () =>
+      (await api('GET', '/work-queue', { token: stack.tokens.dispatcher })).body;
+    expect((await queue()).tickets.find((t: { id: string }) => t.id === id)).toMatchObject({
+      status: 'awaiting_dispatch',
+      overdue: false,
+    });
+
+    // The wait's timeout (States.Timeout, caught) leads to the chase, then a fresh wait.
+    await advanceTo(centreRemindAt);
+    expect(await events(id)).toEqual(['received', 'manual_dispatch_needed', 'centre_reminded']);
+    expect(centreMails()).toHaveLength(2);
+    expect(centreMails()[1]!.subject).toContain('催办');
+    expect(supervisorMails()).toHaveLength(0);
+
+    await advanceTo(centreBy);
+    expect((await events(id)).at(-1)).toBe('centre_overdue');
+    expect(centreMails()).toHaveLength(3);
+    expect(supervisorMails()).toHaveLength(1);
+    expect(supervisorMails()[0]!.text).not.toContain('王五');
+    const overdue = await queue();
+    expect(overdue.queue).toBe('centre');
+    expect(overdue.tickets.find((t: { id: string }) => t.id === id)).toMatchObject({
+      overdue: true,
+    });
+    const execution = await sfn.send(
+      new DescribeExecutionCommand({ executionArn: executionArn(id) }),
+    );
+    expect(execution.status).toBe('RUNNING');
+
+    // Nothing more is due: no further mail however long it waits, until the centre decides.
+    await advanceTo(new Date(Date.parse(centreBy) + 3 * 24 * 3600_000).toISOString());
+    expect(mailsFor(id).length).toBe(4);
+    await decide(id, { decision: 'dispatch', lead: 'chengguan-office', assist: [] });
+    expect((await view(id)).ticket.deadlines.centreBy).toBeUndefined();
+    expect((await queue()).tickets.map((t: { id: string }) => t.id)).not.toContain(id);
   });
 
   it('resumes an open ticket in a fresh execution from its stored stage, without mailing the unit again', async () => {
