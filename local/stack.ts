@@ -23,7 +23,7 @@ import { type ClockState, VirtualClock } from './clock.ts';
 import { mintDevToken, newDevSecret } from './dev-tokens.ts';
 import { startDynamoDbLocal } from './dynamodb.ts';
 import { configureFunctions, invokeFunction } from './functions.ts';
-import { type ExtraRoute, startGateway } from './gateway.ts';
+import { type ExtraRoute, routeAuthorizers, startGateway } from './gateway.ts';
 import { type LocalPhone, startLocalPhone } from './phone.ts';
 import { assertPortFree, freePort } from './ports.ts';
 import { startLocalS3 } from './s3.ts';
@@ -225,7 +225,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       bulletinSiteRoute(s3.endpoint, LOCAL_BULLETIN_BUCKET),
       bulletinRunRoute(() => startBulletin()),
     ];
-    const gateway = await startGateway({ port: apiPort, devSecret, extraRoutes });
+    const gateway = await startGateway({
+      port: apiPort,
+      devSecret,
+      authorizers: routeAuthorizers(assembly.template),
+      extraRoutes,
+    });
     closers.push(() => gateway.close());
 
     const resumedTickets = await resumeOpenTickets(documents, table);
