@@ -23,6 +23,11 @@ export interface FunctionSpec {
   wakes?: 'lifecycle' | 'bulletin';
   /** Writes the published bulletin site (s3:PutObject on the bulletin bucket). */
   publishes?: boolean;
+  /**
+   * Other helpers' options (e.g. `stream` for a table-stream consumer, whose event source mapping
+   * brings its own stream grant); infra/access.ts ignores what it does not know.
+   */
+  readonly [option: string]: unknown;
 }
 
 export const FUNCTIONS = {

@@ -161,6 +161,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_SES: ses.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: phone.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '',
     };
+    // Embedded-metric lines are for CloudWatch; locally they would only crowd the console.
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     Object.assign(process.env, endpoints, {
       TABLE_NAME: table,
       MAIL_FROM: settings.mailFrom,
