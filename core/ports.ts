@@ -37,13 +37,13 @@ export interface TicketDetail {
   wait?: Wait;
 }
 
-/** Things written in the same all-or-nothing write as a transition. */
 /** An open ticket a new one is merged into (并单), and why they are the same matter. */
 export interface Duplicate {
   ticketId: string;
   reason: MergeReason;
 }
 
+/** Things written in the same all-or-nothing write as a transition. */
 export interface SaveOptions {
   /** Only if the ticket's current link is still this one (an older link was replaced). */
   requireLink?: string;

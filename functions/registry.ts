@@ -1,32 +1,97 @@
 /**
  * Every Lambda function and every HTTP route, in one place: the CDK app deploys exactly these and
  * the local gateway serves exactly these, so the two cannot drift apart.
+ *
+ * An entry also declares what the function reaches, and that one declaration gives it both the
+ * environment variable and the IAM grant (infra/access.ts), in the cloud and in the local runtime,
+ * which runs each function with exactly its template environment and refuses what its policy
+ * does not allow.
  */
+export interface FunctionSpec {
+  entry: string;
+  /** Sends mail through SES (ses:SendEmail on the sender identity). */
+  mails: boolean;
+  /** Starts ticket lifecycle executions (LIFECYCLE_STATE_MACHINE_ARN, states:StartExecution). */
+  starts: boolean;
+  /** Reads the phone configuration secret (PHONE_CONFIG_SECRET_ARN, GetSecretValue). */
+  phone?: boolean;
+  /** Part of the bulletin run: gets the bulletin settings (BULLETIN_*). */
+  bulletin?: boolean;
+  /** The table: `read` for functions that never write; default `write`. */
+  table?: 'read' | 'write';
+  /** Wakes waiting tasks of this workflow (states:SendTaskSuccess/SendTaskFailure). */
+  wakes?: 'lifecycle' | 'bulletin';
+  /** Writes the published bulletin site (s3:PutObject on the bulletin bucket). */
+  publishes?: boolean;
+  /**
+   * Other helpers' options (e.g. `stream` for a table-stream consumer, whose event source mapping
+   * brings its own stream grant); infra/access.ts ignores what it does not know.
+   */
+  readonly [option: string]: unknown;
+}
+
 export const FUNCTIONS = {
   'create-ticket': { entry: 'functions/api/create-ticket.ts', mails: false, starts: true },
-  'get-ticket': { entry: 'functions/api/get-ticket.ts', mails: false, starts: false },
-  'unit-action': { entry: 'functions/api/unit-action.ts', mails: false, starts: false },
-  decide: { entry: 'functions/api/decide.ts', mails: false, starts: false },
-  'work-queue': { entry: 'functions/api/work-queue.ts', mails: false, starts: false },
-  flags: { entry: 'functions/api/flags.ts', mails: false, starts: false },
+  'get-ticket': {
+    entry: 'functions/api/get-ticket.ts',
+    mails: false,
+    starts: false,
+    table: 'read',
+  },
+  'unit-action': {
+    entry: 'functions/api/unit-action.ts',
+    mails: false,
+    starts: false,
+    wakes: 'lifecycle',
+  },
+  decide: {
+    entry: 'functions/api/decide.ts',
+    mails: false,
+    starts: false,
+    wakes: 'lifecycle',
+    phone: true,
+  },
+  'work-queue': {
+    entry: 'functions/api/work-queue.ts',
+    mails: false,
+    starts: false,
+    table: 'read',
+  },
+  flags: { entry: 'functions/api/flags.ts', mails: false, starts: false, table: 'read' },
   'dead-letters': {
     entry: 'functions/api/dead-letters.ts',
     mails: false,
     starts: false,
-    phone: true,
+    table: 'read',
   },
-  metrics: { entry: 'functions/api/metrics.ts', mails: false, starts: false },
-  'link-page': { entry: 'functions/api/link-page.ts', mails: false, starts: false },
-  'link-action': { entry: 'functions/api/link-action.ts', mails: false, starts: false },
+  metrics: { entry: 'functions/api/metrics.ts', mails: false, starts: false, table: 'read' },
+  'link-page': { entry: 'functions/api/link-page.ts', mails: false, starts: false, table: 'read' },
+  'link-action': {
+    entry: 'functions/api/link-action.ts',
+    mails: false,
+    starts: false,
+    wakes: 'lifecycle',
+  },
   'next-step': { entry: 'functions/workflow/next-step.ts', mails: false, starts: false },
   'route-ticket': { entry: 'functions/workflow/route-ticket.ts', mails: false, starts: false },
-  'await-unit': { entry: 'functions/workflow/await-unit.ts', mails: true, starts: false },
-  'await-centre': { entry: 'functions/workflow/await-centre.ts', mails: true, starts: false },
+  'await-unit': {
+    entry: 'functions/workflow/await-unit.ts',
+    mails: true,
+    starts: false,
+    wakes: 'lifecycle',
+  },
+  'await-centre': {
+    entry: 'functions/workflow/await-centre.ts',
+    mails: true,
+    starts: false,
+    wakes: 'lifecycle',
+  },
   'survey-caller': {
     entry: 'functions/workflow/survey-caller.ts',
     mails: false,
     starts: false,
     phone: true,
+    wakes: 'lifecycle',
   },
   'chase-ticket': { entry: 'functions/workflow/chase-ticket.ts', mails: false, starts: false },
   'close-ticket': { entry: 'functions/workflow/close-ticket.ts', mails: false, starts: false },
@@ -35,26 +100,30 @@ export const FUNCTIONS = {
     mails: false,
     starts: true,
     phone: true,
+    wakes: 'lifecycle',
   },
-  callbacks: { entry: 'functions/api/callbacks.ts', mails: false, starts: false },
+  callbacks: { entry: 'functions/api/callbacks.ts', mails: false, starts: false, table: 'read' },
   'connect-flow': {
     entry: 'functions/phone/connect-flow.ts',
     mails: false,
     starts: true,
     phone: true,
+    wakes: 'lifecycle',
   },
   'connect-events': {
     entry: 'functions/phone/connect-events.ts',
     mails: false,
     starts: true,
     phone: true,
+    wakes: 'lifecycle',
   },
-  // The bulletin run (不合理诉求通报): `bulletin` functions get the bucket and the schedule's grants.
+  // The bulletin run (不合理诉求通报): only `publish` writes the bucket, only `decide` wakes the run.
   'bulletin-collect': {
     entry: 'functions/bulletin/collect.ts',
     mails: false,
     starts: false,
     bulletin: true,
+    table: 'read',
   },
   'bulletin-draft': {
     entry: 'functions/bulletin/draft.ts',
@@ -67,6 +136,7 @@ export const FUNCTIONS = {
     mails: false,
     starts: false,
     bulletin: true,
+    table: 'read',
   },
   'bulletin-request-approval': {
     entry: 'functions/bulletin/request-approval.ts',
@@ -79,26 +149,30 @@ export const FUNCTIONS = {
     mails: false,
     starts: false,
     bulletin: true,
+    publishes: true,
   },
   'bulletin-notify': {
     entry: 'functions/bulletin/notify.ts',
     mails: true,
     starts: false,
     bulletin: true,
+    table: 'read',
   },
   'bulletin-draft-page': {
     entry: 'functions/bulletin/draft-page.ts',
     mails: false,
     starts: false,
     bulletin: true,
+    table: 'read',
   },
   'bulletin-decide': {
     entry: 'functions/bulletin/decide-draft.ts',
     mails: false,
     starts: false,
     bulletin: true,
+    wakes: 'bulletin',
   },
-} as const;
+} as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
 

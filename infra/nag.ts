@@ -14,6 +14,8 @@ export const REVIEWED_NAG_RULES: Record<string, string> = {
     'The bulletin bucket holds public documents written only by the publishing function; CloudTrail data events are the audit trail where a city wants one.',
   'AwsSolutions-SMG4':
     'The phone configuration holds secrets issued by the phone-system providers; they are rotated by listing the new secret next to the old (Standard Webhooks allows several), not by a Lambda.',
+  'AwsSolutions-SQS3':
+    'Only the dead-letter queues of the Connect event rule and the bulletin schedule: they are the last stop, alarmed on depth, and a dead-letter queue of their own would hide messages further.',
   'AwsSolutions-APIG4':
     'Only link and webhook routes: the unit link and the bulletin draft link carry an unguessable id, and phone webhooks are verified by signature or credentials inside the handler.',
 };

@@ -16,13 +16,15 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import {
   Architecture,
   type CfnFunction,
   type Function as LambdaFunction,
   LoggingFormat,
   Runtime,
+  Tracing,
 } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -30,6 +32,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3'
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import {
   DefinitionBody,
   LogLevel,
@@ -40,9 +43,11 @@ import type { Construct } from 'constructs';
 import { INDEXES, TABLE_KEYS } from '../adapters/dynamodb/keys.ts';
 import { TTL_ATTRIBUTE } from '../adapters/dynamodb/schema.ts';
 import type { LifecycleConfig } from '../core/config.ts';
-import { FUNCTIONS, type FunctionKey, ROUTES } from '../functions/registry.ts';
+import { FUNCTIONS, type FunctionKey, type FunctionSpec, ROUTES } from '../functions/registry.ts';
 import { bulletinWorkflow } from '../workflows/bulletin.ts';
 import { ticketLifecycle } from '../workflows/ticket-lifecycle.ts';
+import { type AccessTargets, declaredEnvironment, grantDeclared } from './access.ts';
+import { addAlarms } from './alarms.ts';
 
 export interface HotlineStackProps extends StackProps {
   /** The sender address (an SES-verified identity). */
@@ -85,11 +90,24 @@ export class HotlineStack extends Stack {
   constructor(scope: Construct, id: string, props: HotlineStackProps) {
     super(scope, id, props);
 
+    // One customer-managed key for the table, the bulletin bucket and the phone secret, when a
+    // city's rules ask for it (`-c hotline:kms=true`); AWS-managed encryption otherwise.
+    const dataKey =
+      String(this.node.tryGetContext('hotline:kms') ?? '') === 'true'
+        ? new Key(this, 'DataKey', {
+            description: '12345 hotline: tickets, bulletins and phone-system secrets',
+            enableKeyRotation: true,
+            removalPolicy: RemovalPolicy.RETAIN,
+          })
+        : undefined;
+
     const table = new TableV2(this, 'Table', {
       partitionKey: { name: TABLE_KEYS.partition, type: AttributeType.STRING },
       sortKey: { name: TABLE_KEYS.sort, type: AttributeType.STRING },
       billing: Billing.onDemand(),
-      encryption: TableEncryptionV2.awsManagedKey(),
+      encryption: dataKey
+        ? TableEncryptionV2.customerManagedKey(dataKey)
+        : TableEncryptionV2.awsManagedKey(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TTL_ATTRIBUTE,
       deletionProtection: true,
@@ -105,7 +123,9 @@ export class HotlineStack extends Stack {
     (table.node.defaultChild as CfnResource).overrideLogicalId('TicketTable');
 
     const bulletins = new Bucket(this, 'BulletinBucket', {
-      encryption: BucketEncryption.S3_MANAGED,
+      ...(dataKey
+        ? { encryption: BucketEncryption.KMS, encryptionKey: dataKey, bucketKeyEnabled: true }
+        : { encryption: BucketEncryption.S3_MANAGED }),
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       versioned: true,
@@ -143,6 +163,7 @@ export class HotlineStack extends Stack {
     const phoneConfig = new Secret(this, 'PhoneConfig', {
       description: '12345 hotline: phone-system webhook secrets and credentials (JSON)',
       secretStringValue: SecretValue.unsafePlainText('{}'),
+      ...(dataKey ? { encryptionKey: dataKey } : {}),
     });
     const phoneTenant = String(this.node.tryGetContext('hotline:phoneTenant') ?? 'default');
 
@@ -155,11 +176,17 @@ export class HotlineStack extends Stack {
       this,
     );
 
+    const targets: AccessTargets = {
+      table,
+      ...(dataKey ? { key: dataKey } : {}),
+      bulletins,
+      phoneConfig,
+      lifecycleArn,
+      bulletinRunArn,
+      sesIdentityArn,
+    };
     const functions = {} as Record<FunctionKey, LambdaFunction>;
-    for (const [key, spec] of Object.entries(FUNCTIONS) as [
-      FunctionKey,
-      (typeof FUNCTIONS)[FunctionKey],
-    ][]) {
+    for (const [key, spec] of Object.entries(FUNCTIONS) as [FunctionKey, FunctionSpec][]) {
       const logGroup = new LogGroup(this, `${key}-logs`, { retention: RetentionDays.SIX_MONTHS });
       const fn = new NodejsFunction(this, key, {
         entry: spec.entry,
@@ -169,23 +196,24 @@ export class HotlineStack extends Stack {
         timeout: Duration.seconds(20),
         loggingFormat: LoggingFormat.JSON,
         logGroup,
+        tracing: Tracing.ACTIVE,
         environment: {
-          TABLE_NAME: table.tableName,
+          ...declaredEnvironment(spec, targets),
           MAIL_FROM: props.mailFrom,
           CENTRE_MAIL: props.centreMail,
           SUPERVISOR_MAIL: props.supervisorMail,
           LIFECYCLE_CONFIG: JSON.stringify(props.lifecycleConfig),
           PUBLIC_BASE_URL: props.publicBaseUrl ?? 'https://12345.example.gov.cn',
           POWERTOOLS_SERVICE_NAME: 'hotline-12345',
+          POWERTOOLS_METRICS_NAMESPACE: 'Hotline12345',
+          // Error messages may name a caller: traces keep the error's name only.
+          POWERTOOLS_TRACER_CAPTURE_ERROR: 'false',
           ...(props.sesConfigurationSet
             ? { SES_CONFIGURATION_SET: props.sesConfigurationSet }
             : {}),
-          ...(spec.starts ? { LIFECYCLE_STATE_MACHINE_ARN: lifecycleArn } : {}),
           PHONE_TENANT: phoneTenant,
-          ...('phone' in spec ? { PHONE_CONFIG_SECRET_ARN: phoneConfig.secretArn } : {}),
-          ...('bulletin' in spec
+          ...(spec.bulletin
             ? {
-                BULLETIN_BUCKET: bulletins.bucketName,
                 BULLETIN_REVIEWERS: bulletin.reviewers,
                 BULLETIN_SUBSCRIBERS: bulletin.subscribers,
                 BULLETIN_MAX_CASES: bulletin.maxCases,
@@ -205,33 +233,7 @@ export class HotlineStack extends Stack {
         },
       });
       (fn.node.defaultChild as CfnFunction).addMetadata(FUNCTION_KEY_METADATA, key);
-      table.grantReadWriteData(fn);
-      fn.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-          resources: [lifecycleArn],
-        }),
-      );
-      if (spec.starts) {
-        fn.addToRolePolicy(
-          new PolicyStatement({ actions: ['states:StartExecution'], resources: [lifecycleArn] }),
-        );
-      }
-      if ('phone' in spec) phoneConfig.grantRead(fn);
-      if ('bulletin' in spec) {
-        bulletins.grantPut(fn);
-        fn.addToRolePolicy(
-          new PolicyStatement({
-            actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-            resources: [bulletinRunArn],
-          }),
-        );
-      }
-      if (spec.mails) {
-        fn.addToRolePolicy(
-          new PolicyStatement({ actions: ['ses:SendEmail'], resources: [sesIdentityArn] }),
-        );
-      }
+      grantDeclared(fn, spec, targets);
       functions[key] = fn;
     }
 
@@ -291,24 +293,45 @@ export class HotlineStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     (bulletinRun.node.defaultChild as CfnResource).overrideLogicalId('BulletinRun');
+    // Events and schedules AWS could not deliver after its retries land here, and alarm.
+    const deadLetters = (id: string) =>
+      new Queue(this, id, {
+        retentionPeriod: Duration.days(14),
+        enforceSSL: true,
+        ...(dataKey
+          ? { encryption: QueueEncryption.KMS, encryptionMasterKey: dataKey }
+          : { encryption: QueueEncryption.SQS_MANAGED }),
+      });
     new Schedule(this, 'BulletinSchedule', {
       description: 'Starts the bulletin of unreasonable requests (不合理诉求通报)',
       schedule: ScheduleExpression.expression(bulletin.schedule, TimeZone.ASIA_SHANGHAI),
       target: new StepFunctionsStartExecution(bulletinRun, {
         input: ScheduleTargetInput.fromObject({}),
+        deadLetterQueue: deadLetters('BulletinScheduleDlq'),
       }),
     });
 
     // Amazon Connect: contact flows invoke connect-flow (associate it with the instance), and
     // contact events reach connect-events through EventBridge. Both are authenticated by AWS.
-    functions['connect-flow'].addPermission('ConnectInvoke', {
-      principal: new ServicePrincipal('connect.amazonaws.com'),
-      sourceAccount: this.account,
-    });
+    // Only the city's own Connect instance may invoke the flow function; without an instance
+    // (`-c hotline:connectInstanceArn=…`) nothing outside the account can.
+    const connectInstanceArn = String(this.node.tryGetContext('hotline:connectInstanceArn') ?? '');
+    if (connectInstanceArn) {
+      functions['connect-flow'].addPermission('ConnectInvoke', {
+        principal: new ServicePrincipal('connect.amazonaws.com'),
+        sourceAccount: this.account,
+        sourceArn: connectInstanceArn,
+      });
+    }
     new Rule(this, 'ConnectContactEvents', {
       description: 'Amazon Connect contact events to the hotline',
       eventPattern: { source: ['aws.connect'], detailType: ['Amazon Connect Contact Event'] },
-      targets: [new LambdaTarget(functions['connect-events'], { retryAttempts: 8 })],
+      targets: [
+        new LambdaTarget(functions['connect-events'], {
+          retryAttempts: 8,
+          deadLetterQueue: deadLetters('ConnectEventsDlq'),
+        }),
+      ],
     });
 
     const authorizer = new HttpJwtAuthorizer('StaffJwt', props.jwtIssuer, {
@@ -343,6 +366,8 @@ export class HotlineStack extends Stack {
         ...(route.auth === 'staff' ? { authorizer } : {}),
       });
     }
+
+    addAlarms(this, { functions, stateMachines: [lifecycle, bulletinRun], api });
 
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint });
     new CfnOutput(this, 'TableName', { value: table.tableName });

@@ -1,11 +1,32 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from '@smithy/core/client';
 import type { Context } from 'aws-lambda';
+import { currentFunction, runAsFunction } from '#adapters/function-env';
 import { FUNCTIONS, type FunctionKey } from '#functions/registry';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 const loaded = new Map<FunctionKey, Promise<Handler>>();
 const invocations = new Map<FunctionKey, number>();
+
+/**
+ * What each function gets, as the synthesized template gives it: its own environment (plus the
+ * local endpoints and dummy credentials) and the IAM actions its role allows.
+ */
+export interface FunctionRuntime {
+  environment(key: FunctionKey): Readonly<Record<string, string>>;
+  actions(key: FunctionKey): readonly string[];
+}
+
+let runtime: FunctionRuntime | undefined;
+const environments = new Map<FunctionKey, Readonly<Record<string, string>>>();
+
+/** From now on every function runs with exactly its own environment and permissions. */
+export function configureFunctions(next: FunctionRuntime | undefined): void {
+  runtime = next;
+  environments.clear();
+  allowed.clear();
+}
 
 function load(key: FunctionKey): Promise<Handler> {
   let handler = loaded.get(key);
@@ -37,13 +58,109 @@ function lambdaContext(key: FunctionKey): Context {
   };
 }
 
+/**
+ * Runs `work` inside the function `key`'s container: its environment, its grants and its
+ * module-level clients. Tests use it to replace a port of one function, as a unit test would.
+ */
+export function asFunction<T>(key: FunctionKey, work: () => T): T {
+  if (!runtime) return work();
+  let env = environments.get(key);
+  if (!env) {
+    env = runtime.environment(key);
+    environments.set(key, env);
+  }
+  return runAsFunction({ name: key, env }, work);
+}
+
 /** Invokes a handler in this process, as the Lambda runtime would: one event, one context. */
 export async function invokeFunction(key: FunctionKey, event: unknown): Promise<unknown> {
   invocations.set(key, (invocations.get(key) ?? 0) + 1);
   const handler = await load(key);
-  return handler(event, lambdaContext(key));
+  return asFunction(key, () => handler(event, lambdaContext(key)));
 }
 
 export function invocationCounts(): ReadonlyMap<FunctionKey, number> {
   return invocations;
 }
+
+// ─── IAM, locally ────────────────────────────────────────────────────────────────────────────
+
+const SERVICE_PREFIXES: Record<string, string> = {
+  DynamoDB: 'dynamodb',
+  SFN: 'states',
+  SES: 'ses',
+  S3: 's3',
+  'Secrets Manager': 'secretsmanager',
+};
+
+/** The document client's commands, by the table action IAM authorizes them as. */
+const DOCUMENT_COMMANDS: Record<string, string> = {
+  Get: 'GetItem',
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  BatchGet: 'BatchGetItem',
+  BatchWrite: 'BatchWriteItem',
+};
+
+/** A transaction is authorized item by item, as the action of each item. */
+const TRANSACTION_ITEMS: Record<string, string> = {
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  ConditionCheck: 'ConditionCheckItem',
+  Get: 'GetItem',
+};
+
+/** The IAM actions one SDK call needs, e.g. `dynamodb:PutItem` for a PutCommand. */
+export function actionsOf(serviceId: string, command: object): string[] {
+  const prefix = SERVICE_PREFIXES[serviceId] ?? serviceId.toLowerCase().replaceAll(' ', '');
+  const name = command.constructor.name.replace(/Command$/, '');
+  const input = (command as { input?: { TransactItems?: Record<string, unknown>[] } }).input;
+  if (prefix === 'dynamodb' && /^Transact(Write|Get)(Items)?$/.test(name)) {
+    return [
+      ...new Set(
+        (input?.TransactItems ?? []).flatMap((item) =>
+          Object.keys(item).map((kind) => `dynamodb:${TRANSACTION_ITEMS[kind] ?? kind}`),
+        ),
+      ),
+    ];
+  }
+  return [`${prefix}:${DOCUMENT_COMMANDS[name] ?? name}`];
+}
+
+const allowed = new Map<FunctionKey, RegExp[]>();
+
+function allows(key: FunctionKey, action: string): boolean {
+  let patterns = allowed.get(key);
+  if (!patterns) {
+    patterns = (runtime?.actions(key) ?? []).map(
+      (p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`, 'i'),
+    );
+    allowed.set(key, patterns);
+  }
+  return patterns.some((p) => p.test(action));
+}
+
+/**
+ * Every AWS SDK call goes through `Client.send`. Made inside a function, a call its role does not
+ * allow is refused as AWS refuses it, so a missing grant fails locally, not first in the cloud.
+ */
+type Send = (this: { config: unknown }, command: object, ...rest: unknown[]) => unknown;
+const prototype = Client.prototype as unknown as { send: Send };
+const send = prototype.send;
+prototype.send = function (command, ...rest) {
+  const key = currentFunction() as FunctionKey | undefined;
+  if (key && runtime) {
+    const serviceId = (this.config as { serviceId?: string }).serviceId ?? 'unknown';
+    const denied = actionsOf(serviceId, command).find((action) => !allows(key, action));
+    if (denied) {
+      const error = new Error(
+        `User: arn:aws:sts::000000000000:assumed-role/${key}/local is not authorized to perform: ${denied} because no identity-based policy allows the ${denied} action`,
+      );
+      error.name = 'AccessDeniedException';
+      return Promise.reject(error);
+    }
+  }
+  return send.call(this, command, ...rest);
+};

@@ -5,7 +5,7 @@ import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
-import { ROUTES, type Route } from '#functions/registry';
+import { type FunctionKey, ROUTES, type Route } from '#functions/registry';
 import { verifyDevToken } from './dev-tokens.ts';
 import { invokeFunction } from './functions.ts';
 
@@ -22,6 +22,8 @@ export interface ExtraRoute {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
+const routeKeyOf = (route: Route) => `${route.method} ${route.path}`;
+
 function compile(route: Route) {
   const names: string[] = [];
   const pattern = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
@@ -32,6 +34,44 @@ function compile(route: Route) {
 }
 
 const compiled = ROUTES.map(compile);
+
+/** How the deployed API authorizes each route key (`GET /tickets/{id}`), from the template. */
+export type RouteAuthorizers = ReadonlyMap<string, 'JWT' | 'NONE'>;
+
+/**
+ * Each route's authorization type as the synthesized template deploys it (the local stack reads
+ * it like the ASL): the local gateway applies exactly these, not what the registry intends.
+ */
+export function routeAuthorizers(template: {
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+}): RouteAuthorizers {
+  const result = new Map<string, 'JWT' | 'NONE'>();
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type !== 'AWS::ApiGatewayV2::Route') continue;
+    const key = String(resource.Properties?.RouteKey);
+    const type = resource.Properties?.AuthorizationType;
+    if (type !== undefined && type !== 'JWT' && type !== 'NONE') {
+      throw new Error(`the local gateway cannot apply the ${String(type)} authorizer of ${key}`);
+    }
+    result.set(key, type === 'JWT' ? 'JWT' : 'NONE');
+  }
+  return result;
+}
+
+/** A path segment that is not valid percent-encoding: API Gateway answers 400, not 500. */
+class BadPathError extends Error {
+  constructor(readonly parameter: string) {
+    super(`path parameter ${parameter} is not valid percent-encoding`);
+  }
+}
+
+function decodeSegment(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new BadPathError(name);
+  }
+}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
@@ -50,16 +90,21 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
 }
 
 /**
- * The local stand-in for the HTTP API: the same routes (from functions/registry.ts), the same
- * payload format 2.0 events, and the same authorizer behaviour (401 without a valid credential on
- * staff routes, claims passed to the handler).
+ * The local stand-in for the HTTP API: the routes the template deploys, the same payload format
+ * 2.0 events, and the template's authorizer per route. A JWT route answers 401 without an
+ * unexpired credential and hands the handler its claims (as strings, like API Gateway); a route
+ * without an authorizer never looks at credentials and hands the handler none, as in AWS.
  */
 export async function startGateway(options: {
   port: number;
   host?: string;
   devSecret: Buffer;
+  authorizers: RouteAuthorizers;
   extraRoutes?: ExtraRoute[];
+  /** Runs the route's function (default: the local function runtime). */
+  invoke?: (key: FunctionKey, event: unknown) => Promise<unknown>;
 }): Promise<LocalGateway> {
+  const invoke = options.invoke ?? invokeFunction;
   const host = options.host ?? '127.0.0.1';
   const server: Server = createServer(async (req, res) => {
     try {
@@ -68,20 +113,20 @@ export async function startGateway(options: {
       if (extra) return await extra.handle(req, res);
       const method = req.method ?? 'GET';
       const match = compiled
-        .filter((c) => c.route.method === method)
+        .filter((c) => c.route.method === method && options.authorizers.has(routeKeyOf(c.route)))
         .map((c) => ({ c, m: c.regex.exec(url.pathname) }))
         .find((x) => x.m);
       if (!match) return send(res, 404, { message: 'Not Found' });
       const { route, names } = match.c;
 
       let claims: Record<string, string> | undefined;
-      const authorization = req.headers.authorization ?? '';
-      if (authorization.startsWith('Bearer ')) {
-        const verified = verifyDevToken(options.devSecret, authorization.slice(7).trim());
-        if (!verified && route.auth === 'staff') return send(res, 401, { message: 'Unauthorized' });
-        if (verified) claims = { ...verified } as Record<string, string>;
-      } else if (route.auth === 'staff') {
-        return send(res, 401, { message: 'Unauthorized' });
+      if (options.authorizers.get(routeKeyOf(route)) === 'JWT') {
+        const authorization = req.headers.authorization ?? '';
+        const verified = authorization.startsWith('Bearer ')
+          ? verifyDevToken(options.devSecret, authorization.slice(7).trim())
+          : undefined;
+        if (!verified) return send(res, 401, { message: 'Unauthorized' });
+        claims = Object.fromEntries(Object.entries(verified).map(([k, v]) => [k, String(v)]));
       }
 
       const body = await readBody(req);
@@ -91,7 +136,7 @@ export async function startGateway(options: {
         if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
       }
       const pathParameters = Object.fromEntries(
-        names.map((name, i) => [name, decodeURIComponent(match.m![i + 1]!)]),
+        names.map((name, i) => [name, decodeSegment(name, match.m![i + 1]!)]),
       );
       const routeKey = `${route.method} ${route.path}`;
       const event = {
@@ -129,13 +174,19 @@ export async function startGateway(options: {
             : {}),
         },
       } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
-      const result = (await invokeFunction(
-        route.function,
-        event,
-      )) as APIGatewayProxyStructuredResultV2;
+      const result = (await invoke(route.function, event)) as APIGatewayProxyStructuredResultV2;
       res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       res.end(result.body ?? '');
     } catch (error) {
+      if (error instanceof BadPathError) {
+        return send(res, 400, {
+          error: {
+            code: 'invalid_request',
+            message: error.message,
+            fields: [{ field: error.parameter, problem: 'not valid percent-encoding' }],
+          },
+        });
+      }
       // A handler that throws past its own error mapping is a 500 in API Gateway too.
       console.error(
         `[gateway] ${req.method} ${req.url?.split('?')[0]}: ${(error as Error)?.name}: ${(error as Error)?.message}`,

@@ -22,14 +22,14 @@ import {
 import { type ClockState, VirtualClock } from './clock.ts';
 import { mintDevToken, newDevSecret } from './dev-tokens.ts';
 import { startDynamoDbLocal } from './dynamodb.ts';
-import { invokeFunction } from './functions.ts';
-import { type ExtraRoute, startGateway } from './gateway.ts';
+import { configureFunctions, invokeFunction } from './functions.ts';
+import { type ExtraRoute, routeAuthorizers, startGateway } from './gateway.ts';
 import { type LocalPhone, startLocalPhone } from './phone.ts';
 import { assertPortFree, freePort } from './ports.ts';
 import { startLocalS3 } from './s3.ts';
 import { startLocalSes } from './ses.ts';
 import { startLocalStepFunctions } from './stepfunctions/server.ts';
-import { LOCAL_REGION, synthesizeLocal } from './synth.ts';
+import { LOCAL_REGION, type LocalResources, synthesizeLocal } from './synth.ts';
 
 export interface LocalStackOptions {
   /** Keep data here across restarts; omit for everything in memory (tests). */
@@ -70,6 +70,8 @@ export interface LocalStack {
 
 export const LOCAL_TABLE = 'hotline-12345';
 export const LOCAL_BULLETIN_BUCKET = 'hotline-12345-bulletins';
+/** The tenant prefix of the local phone records (PHONE_TENANT). */
+export const LOCAL_PHONE_TENANT = 'local';
 
 /**
  * Starts the whole system on this machine: Amazon's DynamoDB Local, an S3-compatible server, the
@@ -119,7 +121,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const apiPort = ports.api || (await freePort());
     await assertPortFree(apiPort, 'the API gateway', { flag: '--port' });
-    const assembly = synthesizeLocal(dataDir ? join(dataDir, 'cdk.out') : undefined);
+    // The local settings go in as CDK context, so the template itself carries them and each
+    // function's environment is read from it exactly as AWS would set it.
+    const settings = {
+      mailFrom: 'no-reply@12345.qingshan.example.gov.cn',
+      centreMail: 'dispatch@12345.qingshan.example.gov.cn',
+      supervisorMail: 'supervision@12345.qingshan.example.gov.cn',
+      publicBaseUrl: `http://127.0.0.1:${apiPort}`,
+      bulletinReviewers: 'bulletin-review@12345.qingshan.example.gov.cn',
+      bulletinSubscribers: 'bulletin-subscribers@qingshan.example.gov.cn',
+    };
+    const assembly = synthesizeLocal(dataDir ? join(dataDir, 'cdk.out') : undefined, {
+      'hotline:sesFromAddress': settings.mailFrom,
+      'hotline:centreMail': settings.centreMail,
+      'hotline:supervisorMail': settings.supervisorMail,
+      'hotline:publicBaseUrl': settings.publicBaseUrl,
+      'hotline:bulletinReviewers': settings.bulletinReviewers,
+      'hotline:bulletinSubscribers': settings.bulletinSubscribers,
+      'hotline:lifecycleConfig': lifecycleConfig,
+      'hotline:phoneTenant': LOCAL_PHONE_TENANT,
+    });
     const lifecycle = assembly.stateMachines.find((m) => m.logicalId === 'TicketLifecycle');
     if (!lifecycle) throw new Error('the CDK app has no TicketLifecycle state machine');
     const bulletinRun = assembly.stateMachines.find((m) => m.logicalId === 'BulletinRun');
@@ -129,22 +150,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closers.push(() => phone.close());
     Object.assign(process.env, phone.env);
 
-    Object.assign(process.env, {
+    // The local stack's own code (resuming tickets, tools, tests) reads these; the functions
+    // never do: each runs with its template environment only (configureFunctions below).
+    const endpoints = {
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SES: ses.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: phone.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '',
+    };
+    // Embedded-metric lines are for CloudWatch; locally they would only crowd the console.
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+    Object.assign(process.env, endpoints, {
       TABLE_NAME: table,
-      MAIL_FROM: 'no-reply@12345.qingshan.example.gov.cn',
-      CENTRE_MAIL: 'dispatch@12345.qingshan.example.gov.cn',
-      SUPERVISOR_MAIL: 'supervision@12345.qingshan.example.gov.cn',
-      PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
+      MAIL_FROM: settings.mailFrom,
+      CENTRE_MAIL: settings.centreMail,
+      SUPERVISOR_MAIL: settings.supervisorMail,
+      PUBLIC_BASE_URL: settings.publicBaseUrl,
       LIFECYCLE_STATE_MACHINE_ARN: lifecycle.arn,
       BULLETIN_BUCKET: LOCAL_BULLETIN_BUCKET,
-      BULLETIN_REVIEWERS: 'bulletin-review@12345.qingshan.example.gov.cn',
-      BULLETIN_SUBSCRIBERS: 'bulletin-subscribers@qingshan.example.gov.cn',
+      BULLETIN_REVIEWERS: settings.bulletinReviewers,
+      BULLETIN_SUBSCRIBERS: settings.bulletinSubscribers,
       LIFECYCLE_CONFIG: JSON.stringify(lifecycleConfig),
     });
 
@@ -165,6 +193,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     closers.push(() => sfn.close());
     process.env.AWS_ENDPOINT_URL_SFN = sfn.url;
+    const locals: LocalResources = {
+      'AWS::DynamoDB::GlobalTable': table,
+      'AWS::S3::Bucket': LOCAL_BULLETIN_BUCKET,
+      'AWS::SecretsManager::Secret': phone.env.PHONE_CONFIG_SECRET_ARN,
+    };
+    configureFunctions({
+      environment: (key) => ({
+        ...assembly.functionEnvironment(key, locals),
+        ...endpoints,
+        AWS_ENDPOINT_URL_SFN: sfn.url,
+        AWS_LAMBDA_FUNCTION_NAME: key,
+      }),
+      actions: (key) => assembly.functionActions.get(key) ?? [],
+    });
+    closers.push(async () => configureFunctions(undefined));
 
     const raw = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: LOCAL_REGION });
     const documents = DynamoDBDocumentClient.from(raw);
@@ -184,7 +227,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       bulletinSiteRoute(s3.endpoint, LOCAL_BULLETIN_BUCKET),
       bulletinRunRoute(() => startBulletin()),
     ];
-    const gateway = await startGateway({ port: apiPort, devSecret, extraRoutes });
+    const gateway = await startGateway({
+      port: apiPort,
+      devSecret,
+      authorizers: routeAuthorizers(assembly.template),
+      extraRoutes,
+    });
     closers.push(() => gateway.close());
 
     const resumedTickets = await resumeOpenTickets(documents, table);

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { requiredEnv } from '../function-env.ts';
 
 /**
  * One client per Lambda container, created at module load so warm invocations reuse its
@@ -10,7 +11,5 @@ export const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({})
 });
 
 export function tableName(): string {
-  const name = process.env.TABLE_NAME;
-  if (!name) throw new Error('TABLE_NAME is not set');
-  return name;
+  return requiredEnv('TABLE_NAME');
 }

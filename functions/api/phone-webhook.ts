@@ -9,6 +9,7 @@ import { receiveTwilioWebhook, type TwilioReceived } from '#core/phone/twilio';
 import { receivePhoneDelivery } from '#core/phone-intake';
 import { type HttpEvent, type HttpResult, httpHandler, json, pathParameter } from '../lib/http.ts';
 import { logger } from '../lib/logger.ts';
+import { countWebhookRefused } from '../lib/metrics.ts';
 import { type PhoneConfig, phoneConfig } from '../phone/config.ts';
 import { phoneIntakeDeps } from '../phone/deps.ts';
 
@@ -94,8 +95,15 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 export const handler = httpHandler(async (event) => {
   const provider = pathParameter(event, 'provider');
   const config = await phoneConfig();
-  const received = verify(provider, config, event.headers ?? {}, rawBytes(event));
+  let received: ReturnType<typeof verify>;
+  try {
+    received = verify(provider, config, event.headers ?? {}, rawBytes(event));
+  } catch (error) {
+    if (error instanceof NotFoundError) countWebhookRefused('not_configured');
+    throw error;
+  }
   if (!received.ok) {
+    countWebhookRefused(received.code);
     logger.info('phone delivery refused', {
       provider,
       status: received.status,

@@ -4,6 +4,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoCatalogueStore } from '#adapters/dynamodb/catalogue-store';
 import { documentClient, tableName } from '#adapters/dynamodb/client';
 import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
+import { env, perContainer, requiredEnv } from '#adapters/function-env';
 import { SesMailer } from '#adapters/ses-mailer';
 import { StepFunctionsWorkflow } from '#adapters/sfn-workflow';
 import { WorkingCalendar } from '#core/calendar';
@@ -14,19 +15,20 @@ import type { TicketDeps } from '#core/tickets';
 import calendarData from '#data/calendar/cn-holidays.json' with { type: 'json' };
 import { configuredSurveyRequester } from '../phone/surveys.ts';
 import { logger } from './logger.ts';
+import { countTransition } from './metrics.ts';
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
+/** The ticket store that also counts the business events (metrics.ts) it stores. */
+class CountingTicketStore extends DynamoTicketStore {
+  override async save(...args: Parameters<DynamoTicketStore['save']>): Promise<void> {
+    await super.save(...args);
+    countTransition(args[0]);
+  }
 }
 
 /** Reply links must be unguessable: 192 random bits, URL-safe. */
 export function newReplyId(): string {
   return randomBytes(24).toString('base64url');
 }
-
-let deps: TicketDeps | undefined;
 
 function addresses(list: string | undefined): string[] {
   return (list ?? '')
@@ -78,33 +80,31 @@ function phoneSystem(): SurveyRequester & CallerNotifier {
  * The domain's collaborators, built once per container from the environment. The same code runs
  * in AWS and locally: only the AWS_ENDPOINT_URL_* variables differ.
  */
-export function ticketDeps(): TicketDeps {
-  if (deps) return deps;
+export const ticketDeps = perContainer((): TicketDeps => {
   const table = tableName();
   const calendar = new WorkingCalendar(calendarData, {
     onWarning: (warning) => logger.warn('calendar data missing or provisional', { ...warning }),
   });
-  const publicBaseUrl = required('PUBLIC_BASE_URL').replace(/\/$/, '');
+  const publicBaseUrl = requiredEnv('PUBLIC_BASE_URL').replace(/\/$/, '');
   const phone = phoneSystem();
-  deps = {
-    store: new DynamoTicketStore(documentClient, table),
+  return {
+    store: new CountingTicketStore(documentClient, table),
     catalogue: new DynamoCatalogueStore(documentClient, table),
     mailer: new SesMailer(
       new SESClient({}),
-      required('MAIL_FROM'),
-      process.env.SES_CONFIGURATION_SET,
+      requiredEnv('MAIL_FROM'),
+      env('SES_CONFIGURATION_SET'),
     ),
-    workflow: new StepFunctionsWorkflow(new SFNClient({}), process.env.LIFECYCLE_STATE_MACHINE_ARN),
-    config: parseLifecycleConfig(JSON.parse(process.env.LIFECYCLE_CONFIG || '{}')),
+    workflow: new StepFunctionsWorkflow(new SFNClient({}), env('LIFECYCLE_STATE_MACHINE_ARN')),
+    config: parseLifecycleConfig(JSON.parse(env('LIFECYCLE_CONFIG') || '{}')),
     addDuration: calendar.addDuration,
     now,
     surveys: phone,
     callers: phone,
     replyUrl: (replyId) => `${publicBaseUrl}/replies/${replyId}`,
     ticketUrl: (ticketId) => `${publicBaseUrl}/tickets/${ticketId}`,
-    supervisorAddresses: addresses(process.env.SUPERVISOR_MAIL),
-    centreAddresses: addresses(process.env.CENTRE_MAIL),
+    supervisorAddresses: addresses(env('SUPERVISOR_MAIL')),
+    centreAddresses: addresses(env('CENTRE_MAIL')),
     newReplyId,
   };
-  return deps;
-}
+});

@@ -6,6 +6,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import type { z } from 'zod';
+import { env } from '#adapters/function-env';
 import { type Principal, STAFF_ROLES, type StaffRole } from '#core/access';
 import {
   DomainError,
@@ -15,6 +16,7 @@ import {
   ValidationError,
 } from '#core/errors';
 import { logger } from './logger.ts';
+import { traced } from './tracer.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -116,8 +118,8 @@ export function readBody(event: HttpEvent, options: { allowForm?: boolean } = {}
 export function principalOf(event: HttpEvent): Principal | undefined {
   const claims = event.requestContext?.authorizer?.jwt?.claims;
   if (!claims) return undefined;
-  const role = claims[process.env.ROLE_CLAIM ?? 'hotline:role'];
-  const unit = claims[process.env.UNIT_CLAIM ?? 'hotline:unit'];
+  const role = claims[env('ROLE_CLAIM') ?? 'hotline:role'];
+  const unit = claims[env('UNIT_CLAIM') ?? 'hotline:unit'];
   if (typeof role !== 'string' || !STAFF_ROLES.includes(role as StaffRole)) return undefined;
   return {
     subject: String(claims.sub ?? 'unknown'),
@@ -152,6 +154,8 @@ type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
  */
 export function httpHandler(handler: Handler) {
   return middy<HttpEvent, HttpResult>()
+    .use(traced())
+    .use(traced())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event, context) => {
       try {

@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { ticketIdSchema } from '#core/ticket';
 import { logger } from './logger.ts';
+import { traced } from './tracer.ts';
 
 export const taskInputSchema = z.object({ ticketId: ticketIdSchema });
 export const tokenTaskInputSchema = taskInputSchema.extend({ taskToken: z.string().min(1) });
@@ -17,6 +18,8 @@ export function taskHandler<S extends z.ZodType, R>(
   step: (input: z.infer<S>, context: Context) => Promise<R>,
 ) {
   return middy<unknown, R>()
+    .use(traced())
+    .use(traced())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event, context) => {
       const input = schema.parse(event);

@@ -1,5 +1,6 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
+import { env } from '#adapters/function-env';
 import { parseWebhookSecret } from '#core/phone/standard-webhooks';
 
 /** Secrets are checked for their form here; a message never contains one. */
@@ -97,11 +98,11 @@ export function parsePhoneConfig(raw: string): PhoneConfig {
 
 /** The tenant prefix of delivery ids and phone records (not a secret). */
 export function phoneTenant(): string {
-  return process.env.PHONE_TENANT || 'default';
+  return env('PHONE_TENANT') || 'default';
 }
 
 export async function phoneConfig(): Promise<PhoneConfig> {
-  const arn = process.env.PHONE_CONFIG_SECRET_ARN;
+  const arn = env('PHONE_CONFIG_SECRET_ARN');
   if (!arn) return {};
   const raw = await getSecret<string>(arn, { maxAge: 300 });
   if (typeof raw !== 'string') throw new Error('phone configuration: the secret is not a string');

@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import { type ConnectContactEvent, normaliseConnectContactEvent } from '#core/phone/connect';
 import { receivePhoneDelivery } from '#core/phone-intake';
 import { logger } from '../lib/logger.ts';
+import { traced } from '../lib/tracer.ts';
 import { phoneConfig } from './config.ts';
 import { phoneIntakeDeps } from './deps.ts';
 
@@ -12,6 +13,7 @@ import { phoneIntakeDeps } from './deps.ts';
  * cannot help); a failure to store is thrown so that EventBridge retries the delivery.
  */
 export const handler = middy<ConnectContactEvent, { outcome: string }>()
+  .use(traced())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event) => {
     const config = await phoneConfig();

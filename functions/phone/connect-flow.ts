@@ -5,6 +5,7 @@ import { now } from '#core/clock';
 import { connectFlowResponse, normaliseConnectContactFlowEvent } from '#core/phone/connect';
 import { receivePhoneDelivery } from '#core/phone-intake';
 import { logger } from '../lib/logger.ts';
+import { traced } from '../lib/tracer.ts';
 import { phoneConfig } from './config.ts';
 import { phoneIntakeDeps } from './deps.ts';
 
@@ -13,6 +14,7 @@ import { phoneIntakeDeps } from './deps.ts';
  * failure to store is thrown, which the flow sees as an error branch.
  */
 export const handler = middy<ConnectContactFlowEvent, ConnectContactFlowResult>()
+  .use(traced())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event) => {
     const config = await phoneConfig();

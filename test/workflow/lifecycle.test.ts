@@ -9,6 +9,7 @@ import { DynamoBulletinStore } from '#adapters/dynamodb/bulletin-store';
 import { documentClient, tableName } from '#adapters/dynamodb/client';
 import { recordSurveyAnswer, recordSurveyUnreachable } from '#core/tickets';
 import { ticketDeps } from '#functions/lib/deps';
+import { asFunction } from '#local/functions';
 import type { LocalStack } from '#local/stack';
 import { type Api, apiClient, replyIdFrom, startTestStack } from '../support/local-stack.ts';
 
@@ -31,10 +32,13 @@ beforeAll(async () => {
     region: 'cn-north-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  // The phone system is a port: here it only notes the request, and the test answers for the caller.
-  ticketDeps().surveys = {
-    requestSurvey: async ({ surveyId }) => void surveysRequested.push(surveyId),
-  };
+  // The phone system is a port: here it only notes the request, and the test answers for the
+  // caller. Each function has its own container, so the port is replaced in survey-caller's.
+  asFunction('survey-caller', () => {
+    ticketDeps().surveys = {
+      requestSurvey: async ({ surveyId }) => void surveysRequested.push(surveyId),
+    };
+  });
 }, 120_000);
 
 afterAll(async () => {

@@ -1,0 +1,95 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { env } from '#adapters/function-env';
+import { ticketDeps } from '#functions/lib/deps';
+import { actionsOf, asFunction, configureFunctions } from '#local/functions';
+import { localAwsEnv, localClientConfig, uniqueTableName } from '../support/dynamodb.ts';
+
+const table = uniqueTableName('runtime');
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig()));
+
+beforeAll(async () => {
+  await documents.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'PK', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'PK', KeyType: 'HASH' }],
+    }),
+  );
+  // The shared clients read the endpoints and credentials; functions see only their own rest.
+  Object.assign(process.env, localAwsEnv());
+  process.env.PHONE_CONFIG_SECRET_ARN = 'arn:aws:secretsmanager:local:0:secret:process-wide';
+  configureFunctions({
+    environment: (key) => ({
+      TABLE_NAME: table,
+      MAIL_FROM: 'no-reply@example.gov.cn',
+      PUBLIC_BASE_URL: `https://${key}.example.gov.cn`,
+      ...(key === 'decide' ? { PHONE_CONFIG_SECRET_ARN: 'arn:decide-only' } : {}),
+    }),
+    actions: (key) =>
+      key === 'get-ticket' ? ['dynamodb:GetItem', 'dynamodb:Query'] : ['dynamodb:*'],
+  });
+});
+
+afterAll(() => {
+  configureFunctions(undefined);
+  delete process.env.PHONE_CONFIG_SECRET_ARN;
+});
+
+describe('the local function runtime', () => {
+  it('gives each function only its own environment, never the process environment', () => {
+    expect(asFunction('get-ticket', () => env('PHONE_CONFIG_SECRET_ARN'))).toBeUndefined();
+    expect(asFunction('decide', () => env('PHONE_CONFIG_SECRET_ARN'))).toBe('arn:decide-only');
+    expect(env('PHONE_CONFIG_SECRET_ARN')).toContain('process-wide');
+  });
+
+  it('builds module-level clients and configuration once per function, from its environment', () => {
+    const a = asFunction('get-ticket', () => ticketDeps());
+    const b = asFunction('decide', () => ticketDeps());
+    expect(a).not.toBe(b);
+    expect(asFunction('get-ticket', () => ticketDeps())).toBe(a);
+    expect(a.ticketUrl('x')).toBe('https://get-ticket.example.gov.cn/tickets/x');
+    expect(b.ticketUrl('x')).toBe('https://decide.example.gov.cn/tickets/x');
+  });
+
+  it('refuses an SDK call the function’s policy does not allow, as AWS does', async () => {
+    const { documentClient } = await import('#adapters/dynamodb/client');
+    const put = new PutCommand({ TableName: table, Item: { PK: 'a' } });
+    await expect(asFunction('get-ticket', () => documentClient.send(put))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringContaining('dynamodb:PutItem'),
+    });
+    // Outside any function (the local stack's own code) nothing is checked.
+    await documents.send(put);
+    const got = await asFunction('get-ticket', () =>
+      documentClient.send(new GetCommand({ TableName: table, Key: { PK: 'a' } })),
+    );
+    expect(got.Item).toEqual({ PK: 'a' });
+    await expect(
+      asFunction('decide', () =>
+        documentClient.send(new PutCommand({ TableName: table, Item: { PK: 'b' } })),
+      ),
+    ).resolves.toBeDefined();
+  });
+
+  it('names the IAM actions of SDK calls, transactions item by item', () => {
+    expect(actionsOf('DynamoDB', new PutCommand({ TableName: 't', Item: {} }))).toEqual([
+      'dynamodb:PutItem',
+    ]);
+    class TransactWriteCommand {
+      input = { TransactItems: [{ Put: {} }, { ConditionCheck: {} }, { Put: {} }] };
+    }
+    expect(actionsOf('DynamoDB', new TransactWriteCommand())).toEqual([
+      'dynamodb:PutItem',
+      'dynamodb:ConditionCheckItem',
+    ]);
+    class SendTaskSuccessCommand {}
+    expect(actionsOf('SFN', new SendTaskSuccessCommand())).toEqual(['states:SendTaskSuccess']);
+    class GetSecretValueCommand {}
+    expect(actionsOf('Secrets Manager', new GetSecretValueCommand())).toEqual([
+      'secretsmanager:GetSecretValue',
+    ]);
+  });
+});
