@@ -99,7 +99,7 @@ export const TOWNSHIPS = [
 ] as const;
 
 /** Topic weights for dispatched tickets, roughly as hotlines report them; a storm shifts them. */
-const TOPICS: [string, number, string][] = [
+export const TOPICS: [string, number, string][] = [
   ['property-management', 10, '小区物业不作为，楼道垃圾长期无人清理'],
   ['water-supply', 7, '小区停水，至今未恢复供水'],
   ['power', 6, '片区停电，影响正常生活'],
@@ -132,7 +132,7 @@ const TOPICS: [string, number, string][] = [
   ['agriculture', 1, '农资质量问题'],
   ['veterans', 1, '退役军人优待政策咨询未落实'],
 ];
-const STORM_TOPICS: [string, number, string][] = [
+export const STORM_TOPICS: [string, number, string][] = [
   ['power', 30, '暴雨后片区停电'],
   ['water-supply', 20, '暴雨后小区停水'],
   ['roads', 20, '道路积水严重，车辆无法通行'],
