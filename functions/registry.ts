@@ -3,7 +3,20 @@
  * the local gateway serves exactly these, so the two cannot drift apart.
  */
 export const FUNCTIONS = {
-  'create-ticket': { entry: 'functions/api/create-ticket.ts', mails: false, starts: true },
+  // `dispatchModel`: files tickets without a topic, so reads the promoted dispatch model.
+  'create-ticket': {
+    entry: 'functions/api/create-ticket.ts',
+    mails: false,
+    starts: true,
+    dispatchModel: true,
+  },
+  // 智能派单: reads the promoted dispatch model (`dispatchModel`: the model bucket, read only).
+  'classify-ticket': {
+    entry: 'functions/api/classify-ticket.ts',
+    mails: false,
+    starts: false,
+    dispatchModel: true,
+  },
   'get-ticket': { entry: 'functions/api/get-ticket.ts', mails: false, starts: false },
   'unit-action': { entry: 'functions/api/unit-action.ts', mails: false, starts: false },
   decide: { entry: 'functions/api/decide.ts', mails: false, starts: false },
@@ -35,6 +48,7 @@ export const FUNCTIONS = {
     mails: false,
     starts: true,
     phone: true,
+    dispatchModel: true,
   },
   callbacks: { entry: 'functions/api/callbacks.ts', mails: false, starts: false },
   'connect-flow': {
@@ -42,12 +56,14 @@ export const FUNCTIONS = {
     mails: false,
     starts: true,
     phone: true,
+    dispatchModel: true,
   },
   'connect-events': {
     entry: 'functions/phone/connect-events.ts',
     mails: false,
     starts: true,
     phone: true,
+    dispatchModel: true,
   },
   // The bulletin run (不合理诉求通报): `bulletin` functions get the bucket and the schedule's grants.
   'bulletin-collect': {
@@ -112,6 +128,7 @@ export interface Route {
 
 export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/tickets', function: 'create-ticket', auth: 'staff' },
+  { method: 'POST', path: '/tickets/classify', function: 'classify-ticket', auth: 'staff' },
   { method: 'GET', path: '/tickets/{id}', function: 'get-ticket', auth: 'staff' },
   { method: 'POST', path: '/tickets/{id}/actions', function: 'unit-action', auth: 'staff' },
   { method: 'POST', path: '/tickets/{id}/decisions', function: 'decide', auth: 'staff' },

@@ -112,6 +112,15 @@ export class HotlineStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // 智能派单: every dispatch model version, and the pointer to the promoted one.
+    const dispatchModels = new Bucket(this, 'DispatchModelBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
     // A fixed name lets the functions be granted SendTaskSuccess without a dependency cycle
     // (state machine → functions → their policies → state machine).
     const lifecycleName = `${this.stackName}-ticket-lifecycle`;
@@ -183,6 +192,7 @@ export class HotlineStack extends Stack {
           ...(spec.starts ? { LIFECYCLE_STATE_MACHINE_ARN: lifecycleArn } : {}),
           PHONE_TENANT: phoneTenant,
           ...('phone' in spec ? { PHONE_CONFIG_SECRET_ARN: phoneConfig.secretArn } : {}),
+          ...('dispatchModel' in spec ? { DISPATCH_MODEL_BUCKET: dispatchModels.bucketName } : {}),
           ...('bulletin' in spec
             ? {
                 BULLETIN_BUCKET: bulletins.bucketName,
@@ -218,6 +228,7 @@ export class HotlineStack extends Stack {
         );
       }
       if ('phone' in spec) phoneConfig.grantRead(fn);
+      if ('dispatchModel' in spec) dispatchModels.grantRead(fn);
       if ('bulletin' in spec) {
         bulletins.grantPut(fn);
         fn.addToRolePolicy(

@@ -70,6 +70,7 @@ export interface LocalStack {
 
 export const LOCAL_TABLE = 'hotline-12345';
 export const LOCAL_BULLETIN_BUCKET = 'hotline-12345-bulletins';
+export const LOCAL_DISPATCH_MODEL_BUCKET = 'hotline-12345-dispatch-models';
 
 /**
  * Starts the whole system on this machine: Amazon's DynamoDB Local, an S3-compatible server, the
@@ -105,7 +106,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const s3 = await startLocalS3({
       ...(ports.s3 ? { port: ports.s3 } : {}),
       ...(dataDir ? { directory: join(dataDir, 's3') } : {}),
-      buckets: [LOCAL_BULLETIN_BUCKET],
+      buckets: [LOCAL_BULLETIN_BUCKET, LOCAL_DISPATCH_MODEL_BUCKET],
       portFlag: '--s3-port',
     });
     closers.push(() => s3.close());
@@ -143,6 +144,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
       LIFECYCLE_STATE_MACHINE_ARN: lifecycle.arn,
       BULLETIN_BUCKET: LOCAL_BULLETIN_BUCKET,
+      DISPATCH_MODEL_BUCKET: LOCAL_DISPATCH_MODEL_BUCKET,
       BULLETIN_REVIEWERS: 'bulletin-review@12345.qingshan.example.gov.cn',
       BULLETIN_SUBSCRIBERS: 'bulletin-subscribers@qingshan.example.gov.cn',
       LIFECYCLE_CONFIG: JSON.stringify(lifecycleConfig),

@@ -63,6 +63,8 @@ function indexAttributes(ticket: Ticket): Record<string, string> {
  */
 function matchKeys(ticket: Ticket): string[] {
   const found: string[] = [];
+  // Without a topic yet (智能派单 left it to a dispatcher) there is nothing to match within.
+  if (!ticket.topic) return found;
   if (ticket.caller?.phone)
     found.push(`MATCH#${ticket.topic}#caller#${callerKey(ticket.caller.phone)}`);
   if (ticket.place.township && ticket.place.address) {
@@ -290,18 +292,20 @@ export class DynamoTicketStore implements TicketStore {
 
   private matchItems(before: Ticket | null, ticket: Ticket): TransactItem[] {
     const wasOpen = before ? isOpen(before) : false;
-    if (!before && ticket.status === 'received') {
-      return matchKeys(ticket).map((pk) => ({
-        Put: {
-          TableName: this.table,
-          Item: { PK: pk, SK: `${ticket.createdAt}#${ticket.id}`, ticketId: ticket.id },
-        },
-      }));
-    }
-    if (before && wasOpen && !isOpen(ticket)) {
-      return matchKeys(ticket).map((pk) => ({
-        Delete: { TableName: this.table, Key: { PK: pk, SK: `${ticket.createdAt}#${ticket.id}` } },
-      }));
+    const put = (pk: string): TransactItem => ({
+      Put: {
+        TableName: this.table,
+        Item: { PK: pk, SK: `${ticket.createdAt}#${ticket.id}`, ticketId: ticket.id },
+      },
+    });
+    const remove = (pk: string): TransactItem => ({
+      Delete: { TableName: this.table, Key: { PK: pk, SK: `${ticket.createdAt}#${ticket.id}` } },
+    });
+    if (!before && ticket.status === 'received') return matchKeys(ticket).map(put);
+    if (before && wasOpen && !isOpen(ticket)) return matchKeys(ticket).map(remove);
+    // A dispatcher set or changed the topic: the keys move with it.
+    if (before && wasOpen && before.topic !== ticket.topic) {
+      return [...matchKeys(before).map(remove), ...matchKeys(ticket).map(put)];
     }
     return [];
   }

@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoCatalogueStore } from '#adapters/dynamodb/catalogue-store';
 import { documentClient, tableName } from '#adapters/dynamodb/client';
 import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
+import { S3DispatchModelStore } from '#adapters/s3-dispatch-models';
 import { SesMailer } from '#adapters/ses-mailer';
 import { StepFunctionsWorkflow } from '#adapters/sfn-workflow';
 import { WorkingCalendar } from '#core/calendar';
 import { now } from '#core/clock';
 import { parseLifecycleConfig } from '#core/config';
+import { StoredModelClassifier } from '#core/dispatch-model/classifier';
 import type { CallerNotifier, SurveyRequester } from '#core/ports';
 import type { TicketDeps } from '#core/tickets';
 import calendarData from '#data/calendar/cn-holidays.json' with { type: 'json' };
@@ -27,6 +30,28 @@ export function newReplyId(): string {
 }
 
 let deps: TicketDeps | undefined;
+let classifier: StoredModelClassifier | undefined;
+
+/**
+ * The dispatch model (智能派单), one per container: the promoted model in DISPATCH_MODEL_BUCKET,
+ * else the bundled seed model. DISPATCH_THRESHOLD overrides the model's own threshold.
+ */
+export function topicClassifier(): StoredModelClassifier {
+  if (classifier) return classifier;
+  const bucket = process.env.DISPATCH_MODEL_BUCKET;
+  const threshold = Number(process.env.DISPATCH_THRESHOLD);
+  classifier = new StoredModelClassifier(
+    bucket ? new S3DispatchModelStore(new S3Client({}), bucket) : undefined,
+    {
+      ...(threshold > 0 && threshold <= 1 ? { threshold } : {}),
+      onError: (error) =>
+        logger.warn('dispatch model store unreadable; using the last model loaded', {
+          error: (error as Error).name,
+        }),
+    },
+  );
+  return classifier;
+}
 
 function addresses(list: string | undefined): string[] {
   return (list ?? '')
@@ -105,6 +130,7 @@ export function ticketDeps(): TicketDeps {
     supervisorAddresses: addresses(process.env.SUPERVISOR_MAIL),
     centreAddresses: addresses(process.env.CENTRE_MAIL),
     newReplyId,
+    classifier: topicClassifier(),
   };
   return deps;
 }
