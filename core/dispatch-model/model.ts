@@ -317,9 +317,10 @@ export interface Corpus {
 }
 
 /**
- * Builds a model: fitted first on all but a held-back slice of the requests, which gives the
- * temperature and the reported figures; then fitted again on everything with that temperature,
- * since with a few hundred seed requests every one of them counts.
+ * Builds a model from all but a held-back slice of the requests; the slice gives the temperature,
+ * the threshold and the recorded figures. The model is never fitted on that slice (not even
+ * afterwards): its temperature is exact for it, and a later candidate can be compared with it
+ * fairly on the slice, which stays held back as it grows (the split is by the text's hash).
  */
 export function train(corpus: Corpus, options: TrainOptions = {}): DispatchModel {
   const o: Required<TrainOptions> = {
@@ -339,25 +340,16 @@ export function train(corpus: Corpus, options: TrainOptions = {}): DispatchModel
   const glossary = usable(corpus.glossary);
   const test = requests.filter((e) => heldOut(e.text, o.heldOutShare));
   const fitOn = requests.filter((e) => !heldOut(e.text, o.heldOutShare));
-  const trialFit = fitWeights([...fitOn, ...glossary], topics, o);
-  const trial = toModel(trialFit, 1, o, topics);
+  const model = toModel(fitWeights([...fitOn, ...glossary], topics, o), 1, o, topics);
   const topicIndex = new Map(topics.map((t, k) => [t, k]));
-  const index = featureIndex(trial);
+  const index = featureIndex(model);
   const rows = test.map((e) => ({
-    z: logits(vectorise(tokens(e.text), index, trial.idf), trial.weights, trial.bias),
+    z: logits(vectorise(tokens(e.text), index, model.idf), model.weights, model.bias),
     y: topicIndex.get(e.topic)!,
   }));
-  trial.temperature = rows.length ? fitTemperature(rows) : 1;
-  trial.threshold = o.threshold === 'auto' ? chooseThreshold(trial, test) : o.threshold;
-  const evaluation = evaluate(trial, test);
-  const model = toModel(
-    fitWeights([...requests, ...glossary], topics, o),
-    trial.temperature,
-    o,
-    topics,
-  );
-  model.evaluation = evaluation;
-  model.threshold = trial.threshold;
+  model.temperature = rows.length ? fitTemperature(rows) : 1;
+  model.threshold = o.threshold === 'auto' ? chooseThreshold(model, test) : o.threshold;
+  model.evaluation = evaluate(model, test);
   model.data = {
     seed: usable(corpus.seed).length,
     labelled: usable(corpus.labelled).length,
@@ -370,6 +362,14 @@ export function train(corpus: Corpus, options: TrainOptions = {}): DispatchModel
     .slice(0, 8);
   model.version = `${model.trainedAt.slice(0, 10).replaceAll('-', '')}-${digest}`;
   return model;
+}
+
+/** The requests of a corpus in its held-back slice: where candidate and current are compared. */
+export function heldBackSlice(corpus: Corpus, share = 0.2): Example[] {
+  const known = new Set(corpus.topics);
+  return [...corpus.seed, ...(corpus.labelled ?? [])].filter(
+    (e) => known.has(e.topic) && e.text.trim() && heldOut(e.text, share),
+  );
 }
 
 function toModel(
