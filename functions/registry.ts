@@ -114,6 +114,21 @@ export const FUNCTIONS = {
     starts: false,
     bulletin: true,
   },
+  // 智能派单's retraining (`retrain`: the model bucket read-write, long timeout, more memory).
+  'dispatch-train': {
+    entry: 'functions/dispatch/train.ts',
+    mails: false,
+    starts: false,
+    dispatchModel: true,
+    retrain: true,
+  },
+  'dispatch-promote': {
+    entry: 'functions/dispatch/promote.ts',
+    mails: false,
+    starts: false,
+    dispatchModel: true,
+    retrain: true,
+  },
 } as const;
 
 export type FunctionKey = keyof typeof FUNCTIONS;

@@ -14,8 +14,8 @@ import { type CfnStage, CorsHttpMethod, HttpApi, HttpMethod } from 'aws-cdk-lib/
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
+import { Schedule as EventsSchedule, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaTarget, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   Architecture,
@@ -42,6 +42,7 @@ import { TTL_ATTRIBUTE } from '../adapters/dynamodb/schema.ts';
 import type { LifecycleConfig } from '../core/config.ts';
 import { FUNCTIONS, type FunctionKey, ROUTES } from '../functions/registry.ts';
 import { bulletinWorkflow } from '../workflows/bulletin.ts';
+import { dispatchRetrainWorkflow } from '../workflows/dispatch-retrain.ts';
 import { ticketLifecycle } from '../workflows/ticket-lifecycle.ts';
 
 export interface HotlineStackProps extends StackProps {
@@ -174,8 +175,9 @@ export class HotlineStack extends Stack {
         entry: spec.entry,
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
-        memorySize: 512,
-        timeout: Duration.seconds(20),
+        // Retraining fits tens of thousands of labelled tickets in one invocation.
+        memorySize: 'retrain' in spec ? 3008 : 512,
+        timeout: 'retrain' in spec ? Duration.minutes(15) : Duration.seconds(20),
         loggingFormat: LoggingFormat.JSON,
         logGroup,
         environment: {
@@ -228,7 +230,8 @@ export class HotlineStack extends Stack {
         );
       }
       if ('phone' in spec) phoneConfig.grantRead(fn);
-      if ('dispatchModel' in spec) dispatchModels.grantRead(fn);
+      if ('retrain' in spec) dispatchModels.grantReadWrite(fn);
+      else if ('dispatchModel' in spec) dispatchModels.grantRead(fn);
       if ('bulletin' in spec) {
         bulletins.grantPut(fn);
         fn.addToRolePolicy(
@@ -310,6 +313,33 @@ export class HotlineStack extends Stack {
       }),
     });
 
+    // 智能派单: retrained weekly from the labelled history; promoted only if not worse.
+    const dispatchRetrain = new StateMachine(this, 'DispatchRetrain', {
+      stateMachineName: `${this.stackName}-dispatch-retrain`,
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(
+        dispatchRetrainWorkflow(this, {
+          train: functions['dispatch-train'],
+          promote: functions['dispatch-promote'],
+        }),
+      ),
+      tracingEnabled: true,
+      logs: {
+        destination: new LogGroup(this, 'DispatchRetrainLogs', {
+          retention: RetentionDays.SIX_MONTHS,
+        }),
+        level: LogLevel.ERROR,
+        includeExecutionData: false,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    (dispatchRetrain.node.defaultChild as CfnResource).overrideLogicalId('DispatchRetrain');
+    new Rule(this, 'DispatchRetrainSchedule', {
+      description: 'Retrains the dispatch model (智能派单) every Monday 03:00 Beijing time',
+      schedule: EventsSchedule.cron({ minute: '0', hour: '19', weekDay: 'SUN' }),
+      targets: [new SfnStateMachine(dispatchRetrain, { input: RuleTargetInput.fromObject({}) })],
+    });
+
     // Amazon Connect: contact flows invoke connect-flow (associate it with the instance), and
     // contact events reach connect-events through EventBridge. Both are authenticated by AWS.
     functions['connect-flow'].addPermission('ConnectInvoke', {
@@ -360,5 +390,9 @@ export class HotlineStack extends Stack {
     new CfnOutput(this, 'LifecycleStateMachineArn', { value: lifecycle.stateMachineArn });
     new CfnOutput(this, 'BulletinBucketName', { value: bulletins.bucketName });
     new CfnOutput(this, 'BulletinStateMachineArn', { value: bulletinRun.stateMachineArn });
+    new CfnOutput(this, 'DispatchModelBucketName', { value: dispatchModels.bucketName });
+    new CfnOutput(this, 'DispatchRetrainStateMachineArn', {
+      value: dispatchRetrain.stateMachineArn,
+    });
   }
 }

@@ -14,6 +14,7 @@ import { metricPeriods } from '#core/metrics';
 import type { ReplyLink, SaveOptions, TicketDetail, TicketStore, Wait } from '#core/ports';
 import type { HistoryEntry, MetricCounter, Ticket } from '#core/ticket';
 import { callerKey, VersionConflictError } from '#core/tickets';
+import { labelItems } from './dispatch-labels.ts';
 import { approvedCaseItem, INDEXES, keys, openShard } from './keys.ts';
 import { queryAll } from './query.ts';
 import { TTL_ATTRIBUTE } from './schema.ts';
@@ -148,6 +149,7 @@ export class DynamoTicketStore implements TicketStore {
       ...this.metricItems(transition),
       ...this.caseItems(before, ticket),
       ...this.flagItems(before, ticket),
+      ...labelItems(before, ticket).map((Item) => ({ Put: { TableName: this.table, Item } })),
     );
     await this.write(items);
   }
