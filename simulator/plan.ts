@@ -5,6 +5,8 @@
  * the plan back through the public interfaces, so the same seed gives the same outcomes however
  * fast the machine is.
  */
+
+import { mulberry32 } from '#core/random';
 import type { Closure } from '#core/ticket';
 import type { UnreasonableCategory } from '#core/unreasonable';
 
@@ -237,18 +239,6 @@ export interface PlanOptions {
   /** The lifecycle's reopen limit and repeat-caller threshold (core/config.ts defaults). */
   maxReopens?: number;
   repeatCallerThreshold?: number;
-}
-
-/** A small, fast, well-mixed 32-bit PRNG (mulberry32). */
-function mulberry32(a: number): () => number {
-  let s = a >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** One independent stream per (seed, index, purpose), so adding a draw never shifts another call. */

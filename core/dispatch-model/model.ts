@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { mulberry32 } from '../random.ts';
 import { tokens } from './text.ts';
 
 /** A labelled request: the words as the caller said them and the topic it was finally handled as. */
@@ -147,17 +148,6 @@ export function classify(model: DispatchModel, text: string, top = 3): Suggestio
 export function heldOut(text: string, share: number): boolean {
   const h = createHash('sha256').update(text).digest().readUInt32BE(0);
   return h / 0x1_0000_0000 < share;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Fitted {
