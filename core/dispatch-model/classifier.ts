@@ -1,6 +1,11 @@
 import type { DispatchModelStore, TopicClassifier } from '../ports.ts';
 import { classify, type DispatchModel } from './model.ts';
-import { SEED_MODEL } from './seed-model.ts';
+
+/**
+ * Imported when first needed: every function builds the ticket collaborators, few of them ever
+ * classify, and the seed model is the largest module in a bundle.
+ */
+const seedModel = async () => (await import('./seed-model.ts')).SEED_MODEL;
 
 export interface ClassifierOptions {
   /** Overrides the model's own threshold (configuration: DISPATCH_THRESHOLD). */
@@ -41,7 +46,7 @@ export class StoredModelClassifier implements TopicClassifier {
   private async load(now: number): Promise<DispatchModel> {
     try {
       const pointer = await this.store?.pointer();
-      if (!pointer) this.current = SEED_MODEL;
+      if (!pointer) this.current = await seedModel();
       else if (pointer.version !== this.current?.version) {
         const model = await this.store!.get(pointer.version);
         if (!model) throw new Error(`dispatch model ${pointer.version} is missing from the store`);
@@ -50,7 +55,7 @@ export class StoredModelClassifier implements TopicClassifier {
       this.checkedAt = now;
     } catch (error) {
       this.options.onError?.(error);
-      this.current ??= SEED_MODEL;
+      this.current ??= await seedModel();
       // Try the store again in half a minute, not at every request nor in ten minutes.
       this.checkedAt = now - (this.options.recheckMs ?? 600_000) + 30_000;
     }
