@@ -108,6 +108,7 @@ const CENTRE_VIEW: TicketPolicy = {
   unreasonable: true,
   mergedInto: true,
   mergeReason: true,
+  topicChoice: true,
   referral: true,
   answer: true,
   flaggedRepeatCaller: true,

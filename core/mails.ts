@@ -140,6 +140,11 @@ export function centreTaskMail(ticket: Ticket, stage: string, ticketUrl: string)
     `热线中心：${task.zh} 工单 ${ticket.id}${due ? `，请于 ${deadlineText(due)} 前处理` : ''}。`,
     `Hotline centre: ${task.en} Ticket ${ticket.id}${due ? `, due ${deadlineText(due)} (Beijing time)` : ''}.`,
   ];
+  const suggested = ticket.topicChoice?.suggestions ?? [];
+  if (stage === 'awaiting_dispatch' && !ticket.topic && suggested.length > 0) {
+    const list = suggested.map((s) => `${s.topic} ${Math.round(s.probability * 100)}%`).join(', ');
+    lines.push(`智能派单建议主题（请确认）Suggested topics, to confirm: ${list}`);
+  }
   return {
     subject: `【12345待办】${ticket.id} ${task.zh}`,
     text: `${lines.join('\n\n')}\n\n${ticketUrl}\n`,

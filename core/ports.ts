@@ -1,4 +1,5 @@
 import type { Area, Topic, Unit } from './catalogue.ts';
+import type { DispatchModel, Suggestion } from './dispatch-model/model.ts';
 import type { Transition } from './lifecycle.ts';
 import type { HistoryEntry, MergeReason, Ticket } from './ticket.ts';
 
@@ -133,4 +134,24 @@ export interface Workflow {
    * (timed out, superseded): a normal race, because the ticket record is the truth either way.
    */
   resume(taskToken: string, output: unknown): Promise<'resumed' | 'stale'>;
+}
+
+/** Where dispatch models are kept: every version, and which one is promoted (with its previous). */
+export interface DispatchModelStore {
+  /** The promoted version and the one it replaced (for rollback), if any was promoted. */
+  pointer(): Promise<{ version: string; previous?: string; promotedAt: string } | undefined>;
+  get(version: string): Promise<DispatchModel | undefined>;
+  put(model: DispatchModel): Promise<void>;
+  /** Makes `version` the current model, keeping the one it replaces as `previous`. */
+  promote(version: string, at: Date): Promise<void>;
+}
+
+/** The dispatch model's suggestions for a request (智能派单). */
+export interface TopicClassifier {
+  suggest(text: string): Promise<{
+    modelVersion: string;
+    /** Above this probability the top topic is taken without a dispatcher. */
+    threshold: number;
+    suggestions: Suggestion[];
+  }>;
 }

@@ -122,7 +122,8 @@ export const intakeSchema = z.strictObject({
   noCallback: z.boolean().default(false),
   content: trimmed(4000),
   category: z.preprocess((v) => categoryByLabel.get(v as string) ?? v, z.enum(categoryIds)),
-  topic: idString,
+  /** Without one, the dispatch model suggests it from the content (智能派单). */
+  topic: idString.optional(),
   place: placeSchema,
   urgency: z.enum(URGENCIES).default('normal'),
   callId: z.string().trim().min(1).max(128).optional(),
@@ -170,6 +171,8 @@ export type UnitAction = z.infer<typeof unitActionSchema>;
 export const centreDecisionSchema = z.discriminatedUnion('decision', [
   z.strictObject({
     decision: z.literal('dispatch'),
+    /** The dispatcher's topic: what the dispatch model learns this ticket was about. */
+    topic: idString.optional(),
     lead: z.string().min(1).max(64),
     assist: z.array(z.string().min(1).max(64)).max(10).default([]),
     note: optionalText(1000),
@@ -278,6 +281,16 @@ export type Closure =
   | 'unreasonable'
   | 'reopen_limit';
 
+/** How a ticket's topic was chosen, for its history and for learning from the dispatchers. */
+export interface TopicChoice {
+  by: 'person' | 'model';
+  /** The dispatch model consulted, and the probability it gave its top topic. */
+  modelVersion?: string;
+  probability?: number;
+  /** The model's top topics, shown to the dispatcher when it was not sure enough to choose. */
+  suggestions?: { topic: string; probability: number }[];
+}
+
 export interface Ticket extends Intake {
   id: string;
   status: TicketStatus;
@@ -309,6 +322,8 @@ export interface Ticket extends Intake {
   answer?: string;
   /** A repeat caller without substantive content: flagged for a human, never blocked. */
   flaggedRepeatCaller?: boolean;
+  /** Who chose the topic: the operator or dispatcher, or the dispatch model (智能派单). */
+  topicChoice?: TopicChoice;
   /**
    * What this ticket has added to each unit's assessment counters, per unit and per day
    * (Asia/Shanghai, YYYY-MM-DD), so that a correction (an approved unreasonable application, an

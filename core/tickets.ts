@@ -42,6 +42,7 @@ import type {
   SurveyRequester,
   TicketDetail,
   TicketStore,
+  TopicClassifier,
   Wait,
   Workflow,
 } from './ports.ts';
@@ -51,6 +52,7 @@ import {
   type Intake,
   type Satisfaction,
   type Ticket,
+  type TopicChoice,
   UNIT_STAGES,
   type UnitAction,
 } from './ticket.ts';
@@ -74,6 +76,8 @@ export interface TicketDeps {
   /** Where the supervisors (督办) hear of tickets that are overdue or marked for report. */
   supervisorAddresses: string[];
   newReplyId: () => string;
+  /** 智能派单: suggests the topic of a request filed without one. */
+  classifier?: TopicClassifier;
 }
 
 /** Raised by a store when the ticket changed after it was read (optimistic locking). */
@@ -156,13 +160,43 @@ async function wake(
 
 // ─── Intake ──────────────────────────────────────────────────────────────────────────────────
 
-export async function fileTicket(deps: TicketDeps, intake: Intake, actor: Actor): Promise<Ticket> {
+/**
+ * A request filed without a topic gets the dispatch model's: taken when the model is sure enough,
+ * otherwise left for a dispatcher, who sees the suggestions (待人工派单).
+ */
+async function chooseTopic(
+  deps: TicketDeps,
+  intake: Intake,
+): Promise<{ intake: Intake; choice: TopicChoice }> {
+  if (intake.topic) return { intake, choice: { by: 'person' } };
+  if (!deps.classifier) return { intake, choice: { by: 'model', suggestions: [] } };
+  const { modelVersion, threshold, suggestions } = await deps.classifier.suggest(intake.content);
+  const top = suggestions[0];
+  const rounded = suggestions.map((s) => ({ ...s, probability: round3(s.probability) }));
+  if (top && top.probability >= threshold && (await deps.catalogue.getTopic(top.topic))) {
+    return {
+      intake: { ...intake, topic: top.topic },
+      choice: {
+        by: 'model',
+        modelVersion,
+        probability: round3(top.probability),
+        suggestions: rounded,
+      },
+    };
+  }
+  return { intake, choice: { by: 'model', modelVersion, suggestions: rounded } };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+export async function fileTicket(deps: TicketDeps, filed: Intake, actor: Actor): Promise<Ticket> {
+  const { intake, choice } = await chooseTopic(deps, filed);
   const [topic, district, township] = await Promise.all([
-    deps.catalogue.getTopic(intake.topic),
+    intake.topic ? deps.catalogue.getTopic(intake.topic) : undefined,
     deps.catalogue.getArea(intake.place.district),
     intake.place.township ? deps.catalogue.getArea(intake.place.township) : undefined,
   ]);
-  if (!topic) throw fieldError('topic', `unknown topic "${intake.topic}"`);
+  if (filed.topic && !topic) throw fieldError('topic', `unknown topic "${filed.topic}"`);
   if (district?.kind !== 'county') {
     throw fieldError('place.district', `unknown district "${intake.place.district}"`);
   }
@@ -195,6 +229,12 @@ export async function fileTicket(deps: TicketDeps, intake: Intake, actor: Actor)
     ...(mergeInto ? { mergeInto } : {}),
     flaggedRepeatCaller,
   });
+  opened.ticket.topicChoice = choice;
+  opened.history.details = {
+    ...opened.history.details,
+    topic: intake.topic ?? null,
+    topicChoice: choice,
+  };
   await deps.store.save(opened);
   if (opened.ticket.status === 'received') await deps.workflow.startLifecycle(id);
   return opened.ticket;
@@ -239,11 +279,16 @@ export async function decideNextStep(deps: TicketDeps, id: string): Promise<Step
 export async function routeTicket(deps: TicketDeps, id: string): Promise<Transition | undefined> {
   return withFreshTicket(deps, id, async (ticket) => {
     if (ticket.status !== 'received') return undefined;
-    const topic = await deps.catalogue.getTopic(ticket.topic);
+    const topic = ticket.topic ? await deps.catalogue.getTopic(ticket.topic) : undefined;
     const units = new Map((await deps.catalogue.listUnits()).map((u) => [u.id, u]));
     const decision = topic
       ? routeByCatalogue(topic, ticket.place, units)
-      : { kind: 'manual' as const, reason: `topic ${ticket.topic} is no longer in the catalogue` };
+      : {
+          kind: 'manual' as const,
+          reason: ticket.topic
+            ? `topic ${ticket.topic} is no longer in the catalogue`
+            : 'no topic: the dispatch model was not sure enough (see its suggestions)',
+        };
     const ctx = context(deps);
     const transition =
       decision.kind === 'unit'
@@ -561,6 +606,26 @@ const DECIDERS: Record<CentreDecision['decision'], Principal['role'][]> = {
   return_reply: ['dispatcher', 'reviewer'],
 };
 
+/**
+ * A dispatcher's topic replaces the one the ticket had (or lacked): it is the label the dispatch
+ * model learns from, and the history says who chose it instead of whom.
+ */
+function confirmTopic(transition: Transition, topic: string): void {
+  const { ticket } = transition;
+  if (ticket.topic === topic && ticket.topicChoice?.by === 'person') return;
+  transition.history.details = {
+    ...transition.history.details,
+    topic,
+    ...(ticket.topic !== topic ? { previousTopic: ticket.topic ?? null } : {}),
+    topicChoice: { by: 'person' },
+  };
+  ticket.topicChoice = {
+    by: 'person',
+    ...(ticket.topicChoice?.suggestions ? { suggestions: ticket.topicChoice.suggestions } : {}),
+  };
+  ticket.topic = topic;
+}
+
 /** The hotline centre decides on a ticket waiting for it (dispatch, returns, extensions…). */
 export async function decide(
   deps: TicketDeps,
@@ -579,10 +644,14 @@ export async function decide(
         missing[0] === decision.lead ? 'lead' : 'assist',
         `unknown unit "${missing[0]}"`,
       );
+    if (decision.topic && !(await deps.catalogue.getTopic(decision.topic)))
+      throw fieldError('topic', `unknown topic "${decision.topic}"`);
   }
   const actor: Actor = { kind: principal.role, id: principal.subject };
   const transition = await withFreshTicket(deps, ticketId, async (ticket) => {
     const transition = applyCentreDecision(ticket, decision, actor, context(deps));
+    if (decision.decision === 'dispatch' && decision.topic)
+      confirmTopic(transition, decision.topic);
     await deps.store.save(transition);
     return transition;
   });

@@ -23,6 +23,10 @@ export interface FunctionSpec {
   wakes?: 'lifecycle' | 'bulletin';
   /** Writes the published bulletin site (s3:PutObject on the bulletin bucket). */
   publishes?: boolean;
+  /** Reads the promoted dispatch model (DISPATCH_MODEL_BUCKET, read on the model bucket). */
+  dispatchModel?: boolean;
+  /** Trains and promotes dispatch models: the model bucket read-write, long timeout, more memory. */
+  retrain?: boolean;
   /**
    * Other helpers' options (e.g. `stream` for a table-stream consumer, whose event source mapping
    * brings its own stream grant); infra/access.ts ignores what it does not know.
@@ -31,7 +35,21 @@ export interface FunctionSpec {
 }
 
 export const FUNCTIONS = {
-  'create-ticket': { entry: 'functions/api/create-ticket.ts', mails: false, starts: true },
+  // `dispatchModel`: files tickets without a topic, so reads the promoted dispatch model.
+  'create-ticket': {
+    entry: 'functions/api/create-ticket.ts',
+    mails: false,
+    starts: true,
+    dispatchModel: true,
+  },
+  // 智能派单: reads the promoted dispatch model and nothing else of the table.
+  'classify-ticket': {
+    entry: 'functions/api/classify-ticket.ts',
+    mails: false,
+    starts: false,
+    table: 'read',
+    dispatchModel: true,
+  },
   'get-ticket': {
     entry: 'functions/api/get-ticket.ts',
     mails: false,
@@ -101,6 +119,7 @@ export const FUNCTIONS = {
     starts: true,
     phone: true,
     wakes: 'lifecycle',
+    dispatchModel: true,
   },
   callbacks: { entry: 'functions/api/callbacks.ts', mails: false, starts: false, table: 'read' },
   'connect-flow': {
@@ -109,6 +128,7 @@ export const FUNCTIONS = {
     starts: true,
     phone: true,
     wakes: 'lifecycle',
+    dispatchModel: true,
   },
   'connect-events': {
     entry: 'functions/phone/connect-events.ts',
@@ -116,6 +136,7 @@ export const FUNCTIONS = {
     starts: true,
     phone: true,
     wakes: 'lifecycle',
+    dispatchModel: true,
   },
   // The bulletin run (不合理诉求通报): only `publish` writes the bucket, only `decide` wakes the run.
   'bulletin-collect': {
@@ -172,6 +193,23 @@ export const FUNCTIONS = {
     bulletin: true,
     wakes: 'bulletin',
   },
+  // 智能派单's retraining (`retrain`: the model bucket read-write, long timeout, more memory).
+  'dispatch-train': {
+    entry: 'functions/dispatch/train.ts',
+    mails: false,
+    starts: false,
+    table: 'read',
+    dispatchModel: true,
+    retrain: true,
+  },
+  'dispatch-promote': {
+    entry: 'functions/dispatch/promote.ts',
+    mails: false,
+    starts: false,
+    table: 'read',
+    dispatchModel: true,
+    retrain: true,
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
@@ -186,6 +224,7 @@ export interface Route {
 
 export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/tickets', function: 'create-ticket', auth: 'staff' },
+  { method: 'POST', path: '/tickets/classify', function: 'classify-ticket', auth: 'staff' },
   { method: 'GET', path: '/tickets/{id}', function: 'get-ticket', auth: 'staff' },
   { method: 'POST', path: '/tickets/{id}/actions', function: 'unit-action', auth: 'staff' },
   { method: 'POST', path: '/tickets/{id}/decisions', function: 'decide', auth: 'staff' },

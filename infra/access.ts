@@ -15,6 +15,8 @@ export interface AccessTargets {
   /** The customer-managed key of table, bucket and secret, when `hotline:kms=true`. */
   key?: IKey;
   bulletins: IBucket;
+  /** Versions of the dispatch model (智能派单) and the pointer to the promoted one. */
+  dispatchModels: IBucket;
   phoneConfig: ISecret;
   lifecycleArn: string;
   bulletinRunArn: string;
@@ -50,6 +52,9 @@ export function declaredEnvironment(spec: FunctionSpec, t: AccessTargets): Recor
     // Every bulletin function builds the site adapter, so each knows the bucket's name; only
     // `publishes` may write to it.
     ...(spec.bulletin || spec.publishes ? { BULLETIN_BUCKET: t.bulletins.bucketName } : {}),
+    ...(spec.dispatchModel || spec.retrain
+      ? { DISPATCH_MODEL_BUCKET: t.dispatchModels.bucketName }
+      : {}),
   };
 }
 
@@ -73,5 +78,7 @@ export function grantDeclared(fn: IGrantable, spec: FunctionSpec, t: AccessTarge
     add(['s3:PutObject'], [t.bulletins.arnForObjects('*')]);
     if (t.key) t.key.grantEncrypt(fn);
   }
+  if (spec.retrain) t.dispatchModels.grantReadWrite(fn);
+  else if (spec.dispatchModel) t.dispatchModels.grantRead(fn);
   if (spec.mails) add(['ses:SendEmail'], [t.sesIdentityArn]);
 }

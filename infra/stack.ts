@@ -14,8 +14,8 @@ import { type CfnStage, CorsHttpMethod, HttpApi, HttpMethod } from 'aws-cdk-lib/
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
+import { Schedule as EventsSchedule, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaTarget, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import {
@@ -45,6 +45,7 @@ import { TTL_ATTRIBUTE } from '../adapters/dynamodb/schema.ts';
 import type { LifecycleConfig } from '../core/config.ts';
 import { FUNCTIONS, type FunctionKey, type FunctionSpec, ROUTES } from '../functions/registry.ts';
 import { bulletinWorkflow } from '../workflows/bulletin.ts';
+import { dispatchRetrainWorkflow } from '../workflows/dispatch-retrain.ts';
 import { ticketLifecycle } from '../workflows/ticket-lifecycle.ts';
 import { type AccessTargets, declaredEnvironment, grantDeclared } from './access.ts';
 import { addAlarms } from './alarms.ts';
@@ -132,6 +133,17 @@ export class HotlineStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // 智能派单: every dispatch model version, and the pointer to the promoted one.
+    const dispatchModels = new Bucket(this, 'DispatchModelBucket', {
+      ...(dataKey
+        ? { encryption: BucketEncryption.KMS, encryptionKey: dataKey, bucketKeyEnabled: true }
+        : { encryption: BucketEncryption.S3_MANAGED }),
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
     // A fixed name lets the functions be granted SendTaskSuccess without a dependency cycle
     // (state machine → functions → their policies → state machine).
     const lifecycleName = `${this.stackName}-ticket-lifecycle`;
@@ -180,6 +192,7 @@ export class HotlineStack extends Stack {
       table,
       ...(dataKey ? { key: dataKey } : {}),
       bulletins,
+      dispatchModels,
       phoneConfig,
       lifecycleArn,
       bulletinRunArn,
@@ -192,8 +205,9 @@ export class HotlineStack extends Stack {
         entry: spec.entry,
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
-        memorySize: 512,
-        timeout: Duration.seconds(20),
+        // Retraining fits tens of thousands of labelled tickets in one invocation.
+        memorySize: spec.retrain ? 3008 : 512,
+        timeout: spec.retrain ? Duration.minutes(15) : Duration.seconds(20),
         loggingFormat: LoggingFormat.JSON,
         logGroup,
         tracing: Tracing.ACTIVE,
@@ -311,6 +325,38 @@ export class HotlineStack extends Stack {
       }),
     });
 
+    // 智能派单: retrained weekly from the labelled history; promoted only if not worse.
+    const dispatchRetrain = new StateMachine(this, 'DispatchRetrain', {
+      stateMachineName: `${this.stackName}-dispatch-retrain`,
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(
+        dispatchRetrainWorkflow(this, {
+          train: functions['dispatch-train'],
+          promote: functions['dispatch-promote'],
+        }),
+      ),
+      tracingEnabled: true,
+      logs: {
+        destination: new LogGroup(this, 'DispatchRetrainLogs', {
+          retention: RetentionDays.SIX_MONTHS,
+        }),
+        level: LogLevel.ERROR,
+        includeExecutionData: false,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    (dispatchRetrain.node.defaultChild as CfnResource).overrideLogicalId('DispatchRetrain');
+    new Rule(this, 'DispatchRetrainSchedule', {
+      description: 'Retrains the dispatch model (智能派单) every Monday 03:00 Beijing time',
+      schedule: EventsSchedule.cron({ minute: '0', hour: '19', weekDay: 'SUN' }),
+      targets: [
+        new SfnStateMachine(dispatchRetrain, {
+          input: RuleTargetInput.fromObject({}),
+          deadLetterQueue: deadLetters('DispatchRetrainDlq'),
+        }),
+      ],
+    });
+
     // Amazon Connect: contact flows invoke connect-flow (associate it with the instance), and
     // contact events reach connect-events through EventBridge. Both are authenticated by AWS.
     // Only the city's own Connect instance may invoke the flow function; without an instance
@@ -367,12 +413,16 @@ export class HotlineStack extends Stack {
       });
     }
 
-    addAlarms(this, { functions, stateMachines: [lifecycle, bulletinRun], api });
+    addAlarms(this, { functions, stateMachines: [lifecycle, bulletinRun, dispatchRetrain], api });
 
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'LifecycleStateMachineArn', { value: lifecycle.stateMachineArn });
     new CfnOutput(this, 'BulletinBucketName', { value: bulletins.bucketName });
     new CfnOutput(this, 'BulletinStateMachineArn', { value: bulletinRun.stateMachineArn });
+    new CfnOutput(this, 'DispatchModelBucketName', { value: dispatchModels.bucketName });
+    new CfnOutput(this, 'DispatchRetrainStateMachineArn', {
+      value: dispatchRetrain.stateMachineArn,
+    });
   }
 }

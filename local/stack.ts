@@ -72,6 +72,7 @@ export const LOCAL_TABLE = 'hotline-12345';
 export const LOCAL_BULLETIN_BUCKET = 'hotline-12345-bulletins';
 /** The tenant prefix of the local phone records (PHONE_TENANT). */
 export const LOCAL_PHONE_TENANT = 'local';
+export const LOCAL_DISPATCH_MODEL_BUCKET = 'hotline-12345-dispatch-models';
 
 /**
  * Starts the whole system on this machine: Amazon's DynamoDB Local, an S3-compatible server, the
@@ -107,7 +108,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const s3 = await startLocalS3({
       ...(ports.s3 ? { port: ports.s3 } : {}),
       ...(dataDir ? { directory: join(dataDir, 's3') } : {}),
-      buckets: [LOCAL_BULLETIN_BUCKET],
+      buckets: [LOCAL_BULLETIN_BUCKET, LOCAL_DISPATCH_MODEL_BUCKET],
       portFlag: '--s3-port',
     });
     closers.push(() => s3.close());
@@ -173,6 +174,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       BULLETIN_BUCKET: LOCAL_BULLETIN_BUCKET,
       BULLETIN_REVIEWERS: settings.bulletinReviewers,
       BULLETIN_SUBSCRIBERS: settings.bulletinSubscribers,
+      DISPATCH_MODEL_BUCKET: LOCAL_DISPATCH_MODEL_BUCKET,
       LIFECYCLE_CONFIG: JSON.stringify(lifecycleConfig),
     });
 
@@ -195,7 +197,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     process.env.AWS_ENDPOINT_URL_SFN = sfn.url;
     const locals: LocalResources = {
       'AWS::DynamoDB::GlobalTable': table,
-      'AWS::S3::Bucket': LOCAL_BULLETIN_BUCKET,
+      BulletinBucket: LOCAL_BULLETIN_BUCKET,
+      DispatchModelBucket: LOCAL_DISPATCH_MODEL_BUCKET,
       'AWS::SecretsManager::Secret': phone.env.PHONE_CONFIG_SECRET_ARN,
     };
     configureFunctions({

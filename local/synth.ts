@@ -27,7 +27,10 @@ export interface LocalAssembly {
   functionActions: Map<FunctionKey, string[]>;
 }
 
-/** What a `Ref` to a resource of each type stands for locally. */
+/**
+ * What a `Ref` stands for locally: keyed by a logical id (or its construct-id prefix, for CDK's
+ * hashed ids) or by resource type.
+ */
 export type LocalResources = Partial<Record<string, string>>;
 
 interface CfnResource {
@@ -71,7 +74,12 @@ export function synthesizeLocal(
     const referenced =
       typeof intrinsic.Ref === 'string' ? template.Resources[intrinsic.Ref] : undefined;
     if (referenced) {
-      const local = locals[referenced.Type];
+      // By the construct's logical id first (several buckets), then by resource type.
+      const ref = intrinsic.Ref as string;
+      const local =
+        locals[ref] ??
+        Object.entries(locals).find(([id]) => !id.includes('::') && ref.startsWith(id))?.[1] ??
+        locals[referenced.Type];
       if (local !== undefined) return local;
       throw new Error(`no local stand-in for ${referenced.Type} (${intrinsic.Ref})`);
     }

@@ -5,6 +5,8 @@
  * the plan back through the public interfaces, so the same seed gives the same outcomes however
  * fast the machine is.
  */
+
+import { mulberry32 } from '#core/random';
 import type { Closure } from '#core/ticket';
 import type { UnreasonableCategory } from '#core/unreasonable';
 
@@ -99,7 +101,7 @@ export const TOWNSHIPS = [
 ] as const;
 
 /** Topic weights for dispatched tickets, roughly as hotlines report them; a storm shifts them. */
-const TOPICS: [string, number, string][] = [
+export const TOPICS: [string, number, string][] = [
   ['property-management', 10, '小区物业不作为，楼道垃圾长期无人清理'],
   ['water-supply', 7, '小区停水，至今未恢复供水'],
   ['power', 6, '片区停电，影响正常生活'],
@@ -132,7 +134,7 @@ const TOPICS: [string, number, string][] = [
   ['agriculture', 1, '农资质量问题'],
   ['veterans', 1, '退役军人优待政策咨询未落实'],
 ];
-const STORM_TOPICS: [string, number, string][] = [
+export const STORM_TOPICS: [string, number, string][] = [
   ['power', 30, '暴雨后片区停电'],
   ['water-supply', 20, '暴雨后小区停水'],
   ['roads', 20, '道路积水严重，车辆无法通行'],
@@ -237,18 +239,6 @@ export interface PlanOptions {
   /** The lifecycle's reopen limit and repeat-caller threshold (core/config.ts defaults). */
   maxReopens?: number;
   repeatCallerThreshold?: number;
-}
-
-/** A small, fast, well-mixed 32-bit PRNG (mulberry32). */
-function mulberry32(a: number): () => number {
-  let s = a >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** One independent stream per (seed, index, purpose), so adding a draw never shifts another call. */

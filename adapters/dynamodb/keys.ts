@@ -42,6 +42,14 @@ export const keys = {
     PK: `FLAGS#${month}`,
     SK: `${createdAt}#${ticketId}`,
   }),
+  /**
+   * 智能派单's labelled history: a closed ticket's request text and final topic, one partition per
+   * month of closing (Asia/Shanghai), read by the retraining workflow with a Query per month.
+   */
+  dispatchLabel: (month: string, closedAt = '', ticketId = '') => ({
+    PK: `DISPATCH_LABELS#${month}`,
+    SK: closedAt ? `${closedAt}#${ticketId}` : '',
+  }),
   /** One published bulletin issue (its bulletin, summary and tickets); issues sort by number. */
   bulletinIssue: (n: number) => ({ PK: 'BULLETIN', SK: `ISSUE#${String(n).padStart(7, '0')}` }),
   /** One bulletin run's draft, its state and the approval token (never sent to the reviewer). */

@@ -22,6 +22,7 @@ import type {
 } from '#core/ports';
 import { CENTRE_STAGES, type HistoryEntry, type MergeReason, type Ticket } from '#core/ticket';
 import { callerKey, VersionConflictError } from '#core/tickets';
+import { labelItems } from './dispatch-labels.ts';
 import { approvedCaseItem, CENTRE_QUEUE, INDEXES, keys, openShard } from './keys.ts';
 import { queryAll } from './query.ts';
 import { TTL_ATTRIBUTE } from './schema.ts';
@@ -91,6 +92,8 @@ interface MatchKey {
  */
 function matchKeys(ticket: Ticket): MatchKey[] {
   const found: MatchKey[] = [];
+  // Without a topic yet (智能派单 left it to a dispatcher) there is nothing to match within.
+  if (!ticket.topic) return found;
   const { district, township } = ticket.place;
   const address = normalAddress(ticket.place.address);
   if (township && address) {
@@ -168,6 +171,7 @@ export class DynamoTicketStore implements TicketStore {
       ...this.metricItems(transition),
       ...this.caseItems(before, ticket),
       ...this.flagItems(before, ticket),
+      ...labelItems(before, ticket).map((Item) => ({ Put: { TableName: this.table, Item } })),
     );
     await this.write(items);
   }
@@ -313,23 +317,25 @@ export class DynamoTicketStore implements TicketStore {
 
   private matchItems(before: Ticket | null, ticket: Ticket): TransactItem[] {
     const wasOpen = before ? isOpen(before) : false;
-    if (!before && ticket.status === 'received') {
-      return matchKeys(ticket).map(({ pk, where }) => ({
-        Put: {
-          TableName: this.table,
-          Item: {
-            PK: pk,
-            SK: `${ticket.createdAt}#${ticket.id}`,
-            ticketId: ticket.id,
-            ...(where ? { where } : {}),
-          },
+    const put = ({ pk, where }: MatchKey): TransactItem => ({
+      Put: {
+        TableName: this.table,
+        Item: {
+          PK: pk,
+          SK: `${ticket.createdAt}#${ticket.id}`,
+          ticketId: ticket.id,
+          ...(where ? { where } : {}),
         },
-      }));
-    }
-    if (before && wasOpen && !isOpen(ticket)) {
-      return matchKeys(ticket).map(({ pk }) => ({
-        Delete: { TableName: this.table, Key: { PK: pk, SK: `${ticket.createdAt}#${ticket.id}` } },
-      }));
+      },
+    });
+    const remove = ({ pk }: MatchKey): TransactItem => ({
+      Delete: { TableName: this.table, Key: { PK: pk, SK: `${ticket.createdAt}#${ticket.id}` } },
+    });
+    if (!before && ticket.status === 'received') return matchKeys(ticket).map(put);
+    if (before && wasOpen && !isOpen(ticket)) return matchKeys(ticket).map(remove);
+    // A dispatcher set or changed the topic: the keys move with it.
+    if (before && wasOpen && before.topic !== ticket.topic) {
+      return [...matchKeys(before).map(remove), ...matchKeys(ticket).map(put)];
     }
     return [];
   }

@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoCatalogueStore } from '#adapters/dynamodb/catalogue-store';
 import { documentClient, tableName } from '#adapters/dynamodb/client';
 import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
 import { env, perContainer, requiredEnv } from '#adapters/function-env';
+import { S3DispatchModelStore } from '#adapters/s3-dispatch-models';
 import { SesMailer } from '#adapters/ses-mailer';
 import { StepFunctionsWorkflow } from '#adapters/sfn-workflow';
 import { WorkingCalendar } from '#core/calendar';
 import { now } from '#core/clock';
 import { parseLifecycleConfig } from '#core/config';
+import { StoredModelClassifier } from '#core/dispatch-model/classifier';
 import type { CallerNotifier, SurveyRequester } from '#core/ports';
 import type { TicketDeps } from '#core/tickets';
 import calendarData from '#data/calendar/cn-holidays.json' with { type: 'json' };
@@ -29,6 +32,30 @@ class CountingTicketStore extends DynamoTicketStore {
 export function newReplyId(): string {
   return randomBytes(24).toString('base64url');
 }
+
+/**
+ * The dispatch model (智能派单), one per container: the promoted model in DISPATCH_MODEL_BUCKET,
+ * else the bundled seed model. DISPATCH_THRESHOLD overrides the model's own threshold.
+ */
+export const topicClassifier = perContainer((): StoredModelClassifier => {
+  const bucket = env('DISPATCH_MODEL_BUCKET');
+  const threshold = Number(env('DISPATCH_THRESHOLD'));
+  return new StoredModelClassifier(
+    bucket
+      ? new S3DispatchModelStore(
+          new S3Client({ forcePathStyle: Boolean(env('AWS_ENDPOINT_URL_S3')) }),
+          bucket,
+        )
+      : undefined,
+    {
+      ...(threshold > 0 && threshold <= 1 ? { threshold } : {}),
+      onError: (error) =>
+        logger.warn('dispatch model store unreadable; using the last model loaded', {
+          error: (error as Error).name,
+        }),
+    },
+  );
+});
 
 function addresses(list: string | undefined): string[] {
   return (list ?? '')
@@ -106,5 +133,6 @@ export const ticketDeps = perContainer((): TicketDeps => {
     supervisorAddresses: addresses(env('SUPERVISOR_MAIL')),
     centreAddresses: addresses(env('CENTRE_MAIL')),
     newReplyId,
+    classifier: topicClassifier(),
   };
 });

@@ -24,9 +24,12 @@ interface Expected {
   secret?: true;
   publishes?: true;
   mails?: true;
+  /** The dispatch model bucket: `read` to use the promoted model, `write` to train and promote. */
+  models?: 'read' | 'write';
 }
 const EXPECTED: Record<string, Expected> = {
-  'create-ticket': { table: 'write', starts: true },
+  'create-ticket': { table: 'write', starts: true, models: 'read' },
+  'classify-ticket': { table: 'read', models: 'read' },
   'get-ticket': { table: 'read' },
   'unit-action': { table: 'write', wakes: 'lifecycle' },
   // Approving an extension tells the caller through the phone system (issue #10.11).
@@ -44,10 +47,28 @@ const EXPECTED: Record<string, Expected> = {
   'survey-caller': { table: 'write', wakes: 'lifecycle', secret: true },
   'chase-ticket': { table: 'write' },
   'close-ticket': { table: 'write' },
-  'phone-webhook': { table: 'write', starts: true, wakes: 'lifecycle', secret: true },
+  'phone-webhook': {
+    table: 'write',
+    starts: true,
+    wakes: 'lifecycle',
+    secret: true,
+    models: 'read',
+  },
   callbacks: { table: 'read' },
-  'connect-flow': { table: 'write', starts: true, wakes: 'lifecycle', secret: true },
-  'connect-events': { table: 'write', starts: true, wakes: 'lifecycle', secret: true },
+  'connect-flow': {
+    table: 'write',
+    starts: true,
+    wakes: 'lifecycle',
+    secret: true,
+    models: 'read',
+  },
+  'connect-events': {
+    table: 'write',
+    starts: true,
+    wakes: 'lifecycle',
+    secret: true,
+    models: 'read',
+  },
   'bulletin-collect': { table: 'read' },
   'bulletin-draft': { table: 'write' },
   'bulletin-check-privacy': { table: 'read' },
@@ -56,6 +77,8 @@ const EXPECTED: Record<string, Expected> = {
   'bulletin-notify': { table: 'read', mails: true },
   'bulletin-draft-page': { table: 'read' },
   'bulletin-decide': { table: 'write', wakes: 'bulletin' },
+  'dispatch-train': { table: 'read', models: 'write' },
+  'dispatch-promote': { table: 'read', models: 'write' },
 };
 
 const WRITES = [
@@ -138,10 +161,18 @@ describe('least privilege per function (issue #11.7)', () => {
         expect(resourceText(statements, 'states:SendTaskSuccess'), why).toContain(`-${machine}`);
       }
       expect(has('secretsmanager:GetSecretValue'), `${why} secret`).toBe(Boolean(expected.secret));
+      const puts = resourceText(statements, 's3:PutObject');
+      expect(puts.includes('BulletinBucket'), `${why} writes the bulletin site`).toBe(
+        Boolean(expected.publishes),
+      );
+      expect(puts.includes('DispatchModelBucket'), `${why} writes dispatch models`).toBe(
+        expected.models === 'write',
+      );
       expect(
-        actions.some((a) => a.startsWith('s3:Put')),
-        `${why} writes the bucket`,
-      ).toBe(Boolean(expected.publishes));
+        resourceText(statements, 's3:GetObject*').includes('DispatchModelBucket') ||
+          resourceText(statements, 's3:GetObject').includes('DispatchModelBucket'),
+        `${why} reads dispatch models`,
+      ).toBe(Boolean(expected.models));
       expect(has('ses:SendEmail'), `${why} mails`).toBe(Boolean(expected.mails));
       expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
     }
@@ -168,6 +199,12 @@ const PORTS: {
     variable: 'PHONE_CONFIG_SECRET_ARN',
     action: 'secretsmanager:GetSecretValue',
     needed: (e) => Boolean(e.secret),
+  },
+  {
+    port: 'dispatch model bucket',
+    variable: 'DISPATCH_MODEL_BUCKET',
+    action: 's3:GetObject*',
+    needed: (e) => Boolean(e.models),
   },
   {
     port: 'bucket',

@@ -49,7 +49,7 @@ function dispatched(at: Date, overrides: Record<string, unknown> = {}): Ticket {
     actor: operator,
     at,
   }).ticket;
-  const decision = routeByCatalogue(topic(opened.topic), opened.place, units);
+  const decision = routeByCatalogue(topic(opened.topic!), opened.place, units);
   if (decision.kind !== 'unit') throw new Error('expected a unit');
   return dispatchTicket(
     opened,

@@ -1,0 +1,106 @@
+/**
+ * Suggested dispatch (issue 14): how well the seed model sorts requests into the catalogue's
+ * topics, and how fast. npm run dispatch:eval, or a row of npm run bench.
+ *
+ * Three sets: the slice of the seed held back when the model was fitted (recorded in the model),
+ * the separately written evaluation set (data/dispatch/eval.json, never used to fit or tune), and
+ * the simulator's own request texts.
+ */
+import { corpusDigest } from '#core/dispatch-model/corpus';
+import { evaluationRequests } from '#core/dispatch-model/evaluation-set';
+import { classify, type Evaluation, type Example, evaluate } from '#core/dispatch-model/model';
+import { calibration, expectedCalibrationError, perTopic } from '#core/dispatch-model/report';
+import { SEED_MODEL } from '#core/dispatch-model/seed-model';
+import { STORM_TOPICS, TOPICS } from '../simulator/plan.ts';
+import { type BenchResult, percentile, round, type Table } from './lib/common.ts';
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+function row(name: string, e: Evaluation): (string | number)[] {
+  return [name, e.size, pct(e.top1), pct(e.top3), pct(e.automatic), pct(e.automaticPrecision)];
+}
+
+export async function run(): Promise<BenchResult> {
+  const model = SEED_MODEL;
+  const stale = model.corpusDigest !== corpusDigest();
+  const independent = evaluationRequests();
+  const simulated: Example[] = [...TOPICS, ...STORM_TOPICS].map(([topic, , text]) => ({
+    topic,
+    text,
+  }));
+  const figures = {
+    heldBack: model.evaluation,
+    independent: evaluate(model, independent),
+    simulator: evaluate(model, simulated),
+  };
+  // Warm latency of one suggestion, as the classify function computes it (segmentation included).
+  classify(model, independent[0]!.text);
+  const times: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    for (const e of independent) {
+      const t0 = performance.now();
+      classify(model, e.text, 3);
+      times.push(performance.now() - t0);
+    }
+  }
+  const bins = calibration(model, independent, 5);
+  const topics = perTopic(model, independent);
+  const tables: Table[] = [
+    {
+      title: `Seed model ${model.version} (trained ${model.trainedAt.slice(0, 10)}; ${model.data.seed} seed requests + glossary; threshold ${model.threshold}, T=${model.temperature})`,
+      columns: ['set', 'requests', 'top-1', 'top-3', 'automatic', 'automatic precision'],
+      rows: [
+        row('held-back slice of the seed', figures.heldBack),
+        row('independent evaluation set', figures.independent),
+        row("simulator's requests", figures.simulator),
+      ],
+      notes: [
+        'goals: top-1 ≥ 92%, top-3 ≥ 98%, ≥ 70% automatic at ≥ 97% precision',
+        ...(stale
+          ? ['STALE: the corpus changed since seed-model.json was built (npm run dispatch:train)']
+          : []),
+      ],
+    },
+    {
+      title: 'Independent evaluation set, per topic',
+      columns: ['topic', 'requests', 'top-1', 'top-3', 'automatic', 'precision'],
+      rows: topics.map((t) => [
+        t.topic,
+        t.size,
+        pct(t.top1),
+        pct(t.top3),
+        pct(t.automatic),
+        pct(t.precision),
+      ]),
+    },
+    {
+      title: 'Calibration of the top topic on the independent set',
+      columns: ['probability', 'requests', 'mean probability', 'accuracy'],
+      rows: bins.map((b) => [
+        `${b.from.toFixed(1)}–${b.to.toFixed(1)}`,
+        b.size,
+        pct(b.meanProbability),
+        pct(b.accuracy),
+      ]),
+      notes: [`expected calibration error ${pct(expectedCalibrationError(bins))}`],
+    },
+    {
+      title: 'Warm latency of one suggestion (top 3), in process',
+      columns: ['calls', 'p50 ms', 'p99 ms', 'max ms'],
+      rows: [
+        [
+          times.length,
+          round(percentile(times, 50), 3),
+          round(percentile(times, 99), 3),
+          round(Math.max(...times), 3),
+        ],
+      ],
+    },
+  ];
+  return {
+    name: 'dispatch',
+    title: 'Suggested dispatch (智能派单): accuracy, automatic share, calibration, latency',
+    tables,
+    data: { model: model.version, stale, figures, topics, calibration: bins },
+  };
+}

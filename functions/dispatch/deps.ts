@@ -1,0 +1,20 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { documentClient, tableName } from '#adapters/dynamodb/client';
+import { labelledTickets } from '#adapters/dynamodb/dispatch-labels';
+import { env, perContainer, requiredEnv } from '#adapters/function-env';
+import { S3DispatchModelStore } from '#adapters/s3-dispatch-models';
+import { now } from '#core/clock';
+import type { RetrainDeps } from '#core/dispatch-model/retrain';
+
+/** The retraining steps' collaborators: the labelled history in the table, the model bucket. */
+export const retrainDeps = perContainer(
+  (): RetrainDeps => ({
+    models: new S3DispatchModelStore(
+      // Path-style addressing for S3-compatible local servers, which have no bucket host names.
+      new S3Client({ forcePathStyle: Boolean(env('AWS_ENDPOINT_URL_S3')) }),
+      requiredEnv('DISPATCH_MODEL_BUCKET'),
+    ),
+    labelled: (months) => labelledTickets(documentClient, tableName(), months),
+    now,
+  }),
+);
