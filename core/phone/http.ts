@@ -30,7 +30,8 @@ export type RejectionCode =
   | 'body_malformed'
   | 'body_invalid'
   | 'unknown_event_type'
-  | 'keypress_not_on_menu';
+  | 'keypress_not_on_menu'
+  | 'time_out_of_range';
 
 /**
  * Why a request was refused. `message` is safe to return to the sender and to log: it never
@@ -157,4 +158,36 @@ export function describeIssues(
   });
   const more = issues.length > 5 ? ` and ${issues.length - 5} more` : '';
   return `invalid body: ${described.join(', ')}${more}`;
+}
+
+/**
+ * How far from now an event time may be. A sender's clock may run a little ahead; a sender may
+ * deliver a backlog after an outage. Anything beyond is not a call we could act on, and left
+ * unchecked it overflows `Date` (500, retried forever) or files under a day no list ever shows.
+ */
+export interface TimeWindow {
+  pastSeconds: number;
+  futureSeconds: number;
+}
+
+export const DEFAULT_TIME_WINDOW: TimeWindow = { pastSeconds: 30 * 24 * 3600, futureSeconds: 3600 };
+
+/**
+ * Checks each named event time (milliseconds since the epoch; undefined: not sent) against the
+ * window around `now`. The rejection names the first field out of range, never its value.
+ */
+export function checkEventTimes(
+  times: Readonly<Record<string, number | undefined>>,
+  now: Date,
+  window: TimeWindow = DEFAULT_TIME_WINDOW,
+): Rejection<400> | undefined {
+  const earliest = now.getTime() - window.pastSeconds * 1000;
+  const latest = now.getTime() + window.futureSeconds * 1000;
+  for (const [field, ms] of Object.entries(times)) {
+    if (ms === undefined) continue;
+    if (!Number.isFinite(ms) || ms < earliest || ms > latest) {
+      return reject(400, 'time_out_of_range', `${field} is outside the accepted time window`);
+    }
+  }
+  return undefined;
 }

@@ -41,6 +41,7 @@ function verify(
   rawBody: Uint8Array,
 ): Received | TwilioReceived {
   const at = now();
+  const window = config.eventTimeWindow ? { timeWindow: config.eventTimeWindow } : {};
   switch (provider) {
     case 'standard': {
       const c = config.standard ?? notConfigured(provider);
@@ -49,6 +50,7 @@ function verify(
         rawBody,
         secrets: c.secrets,
         now: at,
+        ...window,
         ...(c.toleranceSeconds !== undefined ? { toleranceSeconds: c.toleranceSeconds } : {}),
       });
     }
@@ -60,6 +62,7 @@ function verify(
         publicUrl: c.publicUrl,
         authToken: c.authTokens,
         now: at,
+        ...window,
         ...(c.accountSid ? { accountSid: c.accountSid } : {}),
         ...(c.voice ? { voice: c.voice } : {}),
       });
@@ -71,6 +74,7 @@ function verify(
         rawBody,
         credentials: c.credentials,
         now: at,
+        ...window,
         ...(c.sdkAppId !== undefined ? { sdkAppId: c.sdkAppId } : {}),
       });
     }
