@@ -20,7 +20,7 @@
  */
 
 import { shanghaiDate } from './calendar.ts';
-import { ValidationError } from './errors.ts';
+import { schemaProblems, ValidationError } from './errors.ts';
 import {
   type Accepted,
   type CallStatus,
@@ -215,9 +215,9 @@ export function intakeFromCall(event: PhoneEventOf<'call.completed'>): Intake {
   };
   const parsed = intakeSchema.safeParse(candidate);
   if (parsed.success) return parsed.data;
-  const fields = parsed.error.issues.map((issue) => ({
-    field: bodyField(issue.path.join('.') || 'ticket'),
-    problem: issue.message,
+  const fields = schemaProblems(parsed.error.issues, 'ticket').map((f) => ({
+    ...f,
+    field: bodyField(f.field),
   }));
   throw new ValidationError(fields.map((f) => `${f.field}: ${f.problem}`).join('; '), fields);
 }

@@ -58,7 +58,10 @@ export interface TicketStore {
   takeToken(ticketId: string, token: string): Promise<boolean>;
   /** An open ticket about the same matter, by the same caller or at the same place. */
   findOpenDuplicate(ticket: Ticket, sinceIso: string): Promise<string | undefined>;
-  /** Records a call without substantive content and says how many the caller made in 30 days. */
+  /**
+   * How many calls without substantive content this ticket's caller made in the 30 days before
+   * it. The ticket's own call is recorded by `save`, in the ticket's write.
+   */
   countContentlessCalls(ticket: Ticket): Promise<number>;
   get(id: string): Promise<Ticket | undefined>;
   getDetail(id: string): Promise<TicketDetail | undefined>;

@@ -3,6 +3,7 @@
  * are read, and the body checks that happen before any cryptography or parsing. Nothing here
  * throws for anything a caller on the internet controls; misconfiguration (our own values) throws.
  */
+import { describePathSegment } from '../errors.ts';
 
 export type RejectionStatus = 400 | 401 | 403 | 413 | 415;
 
@@ -136,13 +137,6 @@ export function parseJsonBody(rawBody: Uint8Array): { ok: true; value: unknown }
   } catch {
     return reject(400, 'body_malformed', 'body is not valid JSON');
   }
-}
-
-/** Record keys are sender data (a contact attribute could be named after a phone number). */
-function describePathSegment(segment: PropertyKey): string {
-  if (typeof segment === 'number') return String(segment);
-  const text = String(segment);
-  return /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(text) && !/[0-9]{5}/.test(text) ? text : '*';
 }
 
 /**

@@ -28,8 +28,8 @@ function rawBytes(event: HttpEvent): Uint8Array {
   return bytes;
 }
 
-function notConfigured(provider: string): never {
-  throw new NotFoundError(`no phone system "${provider}" is configured`, [
+function notConfigured(): never {
+  throw new NotFoundError('provider: no such phone system is configured', [
     { field: 'provider', problem: 'not configured' },
   ]);
 }
@@ -44,7 +44,7 @@ function verify(
   const window = config.eventTimeWindow ? { timeWindow: config.eventTimeWindow } : {};
   switch (provider) {
     case 'standard': {
-      const c = config.standard ?? notConfigured(provider);
+      const c = config.standard ?? notConfigured();
       return receiveStandardWebhook({
         headers,
         rawBody,
@@ -55,7 +55,7 @@ function verify(
       });
     }
     case 'twilio': {
-      const c = config.twilio ?? notConfigured(provider);
+      const c = config.twilio ?? notConfigured();
       return receiveTwilioWebhook({
         headers,
         rawBody,
@@ -68,7 +68,7 @@ function verify(
       });
     }
     case 'tccc': {
-      const c = config.tccc ?? notConfigured(provider);
+      const c = config.tccc ?? notConfigured();
       return receiveTcccPush({
         headers,
         rawBody,
@@ -79,7 +79,7 @@ function verify(
       });
     }
     default:
-      return notConfigured(provider);
+      return notConfigured();
   }
 }
 
