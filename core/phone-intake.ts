@@ -410,6 +410,8 @@ export async function receivePhoneDelivery(
 
   const outcome = accepted.events.length === 0 ? 'ignored' : 'processed';
   const written = await deps.deliveries.record(delivery(outcome), effects, status);
-  if (written === 'duplicate' && ticketIds.length === 0) return none;
+  // Another copy of this delivery was recorded meanwhile: it applied the delivery, this one did
+  // not (the ticket it names is the one that copy filed, found through the call's reservation).
+  if (written === 'duplicate') return { ...none, ticketIds };
   return { outcome, ticketIds, deadLetters };
 }

@@ -25,6 +25,8 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 const DELIVERY_RETENTION_SECONDS = 35 * 24 * 3600;
 /** Call records, call-backs, survey results and dead letters: a bit more than a year. */
 const RECORD_RETENTION_SECONDS = 400 * 24 * 3600;
+/** Tries of a delivery's transaction when concurrent copies of it conflict. */
+const TRANSACTION_ATTEMPTS = 4;
 
 function isConditionFailure(error: unknown): boolean {
   return (error as Error)?.name === 'ConditionalCheckFailedException';
@@ -101,20 +103,34 @@ export class DynamoPhoneDeliveryStore implements PhoneDeliveryStore {
     }
     const ttl = this.expiry(RECORD_RETENTION_SECONDS);
     for (const effect of effects) items.push(this.effectItem(delivery, effect, ttl));
-    try {
-      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
-      return 'recorded';
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const reasons = error.CancellationReasons ?? [];
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'duplicate';
-      if (status && reasons[1]?.Code === 'ConditionalCheckFailed') {
-        throw new ConflictError('the call changed meanwhile', [
-          { field: 'callId', problem: 'another delivery for this call was recorded meanwhile' },
-        ]);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+        return 'recorded';
+      } catch (error) {
+        const conflict =
+          error instanceof TransactionCanceledException &&
+          (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+        if (!conflict || attempt >= TRANSACTION_ATTEMPTS) return this.refusal(error, status);
+        // Concurrent copies of one delivery collide in DynamoDB before either condition is
+        // evaluated; the one that went first decides whether this copy is a duplicate.
+        if (await this.hasDelivery(delivery.deliveryId)) return 'duplicate';
+        await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 30));
       }
-      throw error;
     }
+  }
+
+  /** Why the delivery's transaction was cancelled: a duplicate, a conflict, or an error. */
+  private refusal(error: unknown, status: StatusChange | undefined): 'duplicate' {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const reasons = error.CancellationReasons ?? [];
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'duplicate';
+    if (status && reasons[1]?.Code === 'ConditionalCheckFailed') {
+      throw new ConflictError('the call changed meanwhile', [
+        { field: 'callId', problem: 'another delivery for this call was recorded meanwhile' },
+      ]);
+    }
+    throw error;
   }
 
   private effectItem(delivery: DeliveryRecord, effect: PhoneEffect, ttl: number): TransactItem {

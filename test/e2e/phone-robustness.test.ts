@@ -244,3 +244,33 @@ describe('error messages name the field, never echo the value (issue 10.10)', ()
     expect(await unknown.text()).not.toContain(secretish);
   });
 });
+
+describe('concurrent copies of one delivery (issue 10.9)', () => {
+  const copies = 20;
+  const deliverAll = async (body: string) => {
+    const headers = signed(body);
+    return Promise.all(Array.from({ length: copies }, () => post(body, headers)));
+  };
+
+  it('a call.completed with a ticket: one applies it, the other 19 say duplicate', async () => {
+    const body = completedCall(`call_${randomBytes(6).toString('hex')}`, newCaller());
+    const replies = await deliverAll(body);
+    expect(replies.map((r) => r.status)).toEqual(Array(copies).fill(200));
+    expect(replies.filter((r) => r.body.duplicate === false)).toHaveLength(1);
+    const applied = replies.find((r) => r.body.duplicate === false)!;
+    const named = replies.flatMap((r) => r.body.ticketIds ?? []);
+    expect(new Set(named)).toEqual(new Set(applied.body.ticketIds));
+  });
+
+  it('a call.missed: one applies it, the other 19 say duplicate', async () => {
+    const missed = STANDARD_WEBHOOK_EXAMPLES['call.missed'];
+    const body = JSON.stringify({
+      ...missed,
+      timestamp: stack.clock.now().toISOString(),
+      data: { ...missed.data, callId: `call_${randomBytes(6).toString('hex')}` },
+    });
+    const replies = await deliverAll(body);
+    expect(replies.map((r) => r.status)).toEqual(Array(copies).fill(200));
+    expect(replies.filter((r) => r.body.duplicate === false)).toHaveLength(1);
+  });
+});
