@@ -7,9 +7,11 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '#core/errors';
-import type { CallStatus, PhoneProvider } from '#core/phone/events';
+import { type CallStatus, PHONE_PROVIDERS, type PhoneProvider } from '#core/phone/events';
 import type {
+  CallbackDone,
   CallbackEntry,
+  CallbackRef,
   DeliveryRecord,
   PhoneDeliveryStore,
   PhoneEffect,
@@ -102,15 +104,27 @@ export class DynamoPhoneDeliveryStore implements PhoneDeliveryStore {
       });
     }
     const ttl = this.expiry(RECORD_RETENTION_SECONDS);
-    for (const effect of effects) items.push(this.effectItem(delivery, effect, ttl));
+    const fixed = items.length;
+    for (const effect of effects) items.push(...this.effectItems(delivery, effect, ttl));
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.send(new TransactWriteCommand({ TransactItems: items }));
         return 'recorded';
       } catch (error) {
-        const conflict =
-          error instanceof TransactionCanceledException &&
-          (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+        const reasons =
+          error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+        const calledBack = reasons.findIndex(
+          (r, i) => i >= fixed && r.Code === 'ConditionalCheckFailed',
+        );
+        if (calledBack >= 0 && reasons[0]?.Code !== 'ConditionalCheckFailed') {
+          // The call is on a call-back list already (an earlier delivery of the same missed
+          // call): record this delivery without a second entry.
+          items.splice(fixed, items.length - fixed);
+          const rest = effects.filter((e) => e.kind !== 'callback');
+          for (const effect of rest) items.push(...this.effectItems(delivery, effect, ttl));
+          continue;
+        }
+        const conflict = reasons.some((r) => r.Code === 'TransactionConflict');
         if (!conflict || attempt >= TRANSACTION_ATTEMPTS) return this.refusal(error, status);
         // Concurrent copies of one delivery collide in DynamoDB before either condition is
         // evaluated; the one that went first decides whether this copy is a duplicate.
@@ -133,6 +147,82 @@ export class DynamoPhoneDeliveryStore implements PhoneDeliveryStore {
     throw error;
   }
 
+  /** Every effect is one item, but a call-back, which also claims the call's CALLBACK marker. */
+  private effectItems(delivery: DeliveryRecord, effect: PhoneEffect, ttl: number): TransactItem[] {
+    if (effect.kind !== 'callback') return [this.effectItem(delivery, effect, ttl)];
+    const { entry } = effect;
+    const marker: TransactItem = {
+      Put: {
+        TableName: this.table,
+        Item: {
+          ...this.call(entry.provider, entry.callId, 'CALLBACK'),
+          provider: entry.provider,
+          callId: entry.callId,
+          day: effect.day,
+          occurredAt: entry.occurredAt,
+          [TTL_ATTRIBUTE]: ttl,
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    };
+    return [marker, this.effectItem(delivery, effect, ttl)];
+  }
+
+  private callbackKey(ref: Pick<CallbackRef, 'provider' | 'callId' | 'day' | 'occurredAt'>) {
+    return keys.callback(this.tenant, ref.day, ref.occurredAt, `${ref.provider}#${ref.callId}`);
+  }
+
+  async findCallbacks(callId: string, provider?: PhoneProvider): Promise<CallbackRef[]> {
+    const providers = provider ? [provider] : PHONE_PROVIDERS;
+    const markers = await Promise.all(
+      providers.map((p) => this.getItem(this.call(p, callId, 'CALLBACK'))),
+    );
+    return markers.flatMap((item) =>
+      item
+        ? [
+            {
+              provider: item.provider as PhoneProvider,
+              callId: String(item.callId),
+              day: String(item.day),
+              occurredAt: String(item.occurredAt),
+              ...(item.done ? { done: item.done as CallbackDone } : {}),
+            },
+          ]
+        : [],
+    );
+  }
+
+  async markCallbackDone(ref: CallbackRef, done: CallbackDone): Promise<boolean> {
+    const set = (key: Record<string, string>, condition: string): TransactItem => ({
+      Update: {
+        TableName: this.table,
+        Key: key,
+        UpdateExpression: 'SET #done = :done',
+        ConditionExpression: condition,
+        ExpressionAttributeNames: { '#done': 'done' },
+        ExpressionAttributeValues: { ':done': done },
+      },
+    });
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            set(
+              this.call(ref.provider, ref.callId, 'CALLBACK'),
+              'attribute_exists(PK) AND attribute_not_exists(#done)',
+            ),
+            set(this.callbackKey(ref), 'attribute_exists(PK)'),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      if (error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      throw error;
+    }
+  }
+
   private effectItem(delivery: DeliveryRecord, effect: PhoneEffect, ttl: number): TransactItem {
     const put = (key: Record<string, string>, attributes: Record<string, unknown>) => ({
       Put: {
@@ -147,12 +237,7 @@ export class DynamoPhoneDeliveryStore implements PhoneDeliveryStore {
       }
       case 'callback': {
         const { entry } = effect;
-        const key = keys.callback(
-          this.tenant,
-          effect.day,
-          entry.occurredAt,
-          `${entry.provider}#${entry.callId}`,
-        );
+        const key = this.callbackKey({ ...entry, day: effect.day });
         return put(key, { ...entry });
       }
       case 'survey': {
@@ -249,6 +334,7 @@ export class DynamoPhoneDeliveryStore implements PhoneDeliveryStore {
       calledNumber: (item.calledNumber as string | null) ?? null,
       reason: item.reason as CallbackEntry['reason'],
       ...(typeof item.waitSeconds === 'number' ? { waitSeconds: item.waitSeconds } : {}),
+      ...(item.done ? { done: item.done as CallbackDone } : {}),
     }));
   }
 

@@ -274,3 +274,83 @@ describe('concurrent copies of one delivery (issue 10.9)', () => {
     expect(replies.filter((r) => r.body.duplicate === false)).toHaveLength(1);
   });
 });
+
+describe('call-backs (issue 10.8)', () => {
+  const missedCall = (callId: string, at: Date) => {
+    const missed = STANDARD_WEBHOOK_EXAMPLES['call.missed'];
+    return JSON.stringify({
+      ...missed,
+      timestamp: at.toISOString(),
+      data: { ...missed.data, callId },
+    });
+  };
+  const listed = async (callId: string) => {
+    const date = shanghaiDate(stack.clock.now());
+    const list = await api('GET', `/callbacks?date=${date}`, { token: stack.tokens.operator });
+    expect(list.status).toBe(200);
+    return list.body.callbacks.filter((c: { callId: string }) => c.callId === callId);
+  };
+
+  it('lists one call once, however often it is re-sent under new ids and later times', async () => {
+    const callId = `call_${randomBytes(6).toString('hex')}`;
+    const at = stack.clock.now();
+    for (const offset of [-120_000, -60_000, 0]) {
+      const body = missedCall(callId, new Date(at.getTime() + offset));
+      const sent = await post(body, signed(body, { svix: offset === -60_000 }));
+      expect(sent.status, sent.text).toBe(200);
+    }
+    const entries = await listed(callId);
+    expect(entries).toHaveLength(1);
+    expect(entries[0].done).toBeUndefined();
+  });
+
+  it('lets an operator mark a call-back done (who, when, outcome), once', async () => {
+    const callId = `call_${randomBytes(6).toString('hex')}`;
+    const body = missedCall(callId, stack.clock.now());
+    expect((await post(body, signed(body))).status).toBe(200);
+    const path = `/callbacks/${callId}/done`;
+
+    expect((await api('POST', path, { body: { outcome: 'reached' } })).status).toBe(401);
+    const unit = await api('POST', path, {
+      token: stack.tokens.units['water-supply'],
+      body: { outcome: 'reached' },
+    });
+    expect(unit.status).toBe(403);
+    const bad = await api('POST', path, {
+      token: stack.tokens.operator,
+      body: { outcome: 'maybe' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields[0].field).toBe('outcome');
+    const unknown = await api('POST', '/callbacks/call_nope/done', {
+      token: stack.tokens.operator,
+      body: { outcome: 'reached' },
+    });
+    expect(unknown.status).toBe(404);
+    expect((await listed(callId))[0].done).toBeUndefined();
+
+    const done = await api('POST', path, {
+      token: stack.tokens.operator,
+      body: { outcome: 'reached', note: '已回拨，市民问题已转工单' },
+    });
+    expect(done.status, done.text).toBe(200);
+    expect(done.body).toMatchObject({ callId, provider: 'standard', done: { outcome: 'reached' } });
+    const [entry] = await listed(callId);
+    expect(entry.done).toMatchObject({
+      outcome: 'reached',
+      role: 'operator',
+      note: '已回拨，市民问题已转工单',
+    });
+    expect(Math.abs(Date.parse(entry.done.at) - stack.clock.now().getTime())).toBeLessThan(
+      3_600_000,
+    );
+    expect(entry.done.by).toEqual(expect.any(String));
+
+    const again = await api('POST', path, {
+      token: stack.tokens.dispatcher,
+      body: { outcome: 'no_answer' },
+    });
+    expect(again.status).toBe(409);
+    expect((await listed(callId))[0].done.outcome).toBe('reached');
+  });
+});
