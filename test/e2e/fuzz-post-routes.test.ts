@@ -64,7 +64,7 @@ beforeAll(async () => {
     return m!;
   });
   replyId = replyIdFrom(mail.text);
-}, 60_000);
+}, 120_000);
 afterAll(async () => stack?.close());
 
 /** Test-only: every item of this run's own table (a Scan), keyed by PK and SK. */
