@@ -110,6 +110,22 @@ export const lifecycleConfigSchema = z.strictObject({
     .default(72),
   /** Calls without substantive content from one number in 30 days before a human is asked. */
   repeatCallerThreshold: z.number().int().min(2).max(1000).default(5),
+  /**
+   * The coordinates a ticket's place may have (degrees). Default: China's bounding box; a city
+   * narrows it to its own area.
+   */
+  region: z
+    .strictObject({
+      minLat: z.number().min(-90).max(90),
+      maxLat: z.number().min(-90).max(90),
+      minLng: z.number().min(-180).max(180),
+      maxLng: z.number().min(-180).max(180),
+    })
+    .refine((r) => r.minLat < r.maxLat && r.minLng < r.maxLng, {
+      message: 'min must be below max',
+      path: ['minLat'],
+    })
+    .default({ minLat: 3.5, maxLat: 54, minLng: 73, maxLng: 135.5 }),
 });
 export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;
 

@@ -63,3 +63,24 @@ export class UnsupportedMediaTypeError extends DomainError {
 export function fieldError(field: string, problem: string): ValidationError {
   return new ValidationError(`${field}: ${problem}`, [{ field, problem }]);
 }
+
+/** Record keys are sender data (a key could be a phone number): only plain names are shown. */
+export function describePathSegment(segment: PropertyKey): string {
+  if (typeof segment === 'number') return String(segment);
+  const text = String(segment);
+  return /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(text) && !/[0-9]{5}/.test(text) ? text : '*';
+}
+
+/**
+ * Schema failures as field problems that never echo what the sender sent. zod's messages name
+ * the expected form, except for unknown keys, whose message lists the sender's own key names.
+ */
+export function schemaProblems(
+  issues: readonly { path: readonly PropertyKey[]; code: string; message: string }[],
+  root = '(body)',
+): FieldProblem[] {
+  return issues.map((issue) => ({
+    field: issue.path.map(describePathSegment).join('.') || root,
+    problem: issue.code === 'unrecognized_keys' ? 'has fields that are not allowed' : issue.message,
+  }));
+}

@@ -20,7 +20,13 @@
  */
 
 import { shanghaiDate } from './calendar.ts';
-import { ValidationError } from './errors.ts';
+import {
+  ConflictError,
+  fieldError,
+  NotFoundError,
+  schemaProblems,
+  ValidationError,
+} from './errors.ts';
 import {
   type Accepted,
   type CallStatus,
@@ -42,6 +48,29 @@ export interface CallbackEntry {
   calledNumber: string | null;
   reason: PhoneEventOf<'call.missed'>['reason'];
   waitSeconds?: number;
+  /** Set once a member of staff has called back (or decided no call is needed). */
+  done?: CallbackDone;
+}
+
+export const CALLBACK_OUTCOMES = ['reached', 'no_answer', 'not_needed'] as const;
+export type CallbackOutcome = (typeof CALLBACK_OUTCOMES)[number];
+
+/** Who marked a call-back done, when, and how it went. */
+export interface CallbackDone {
+  by: string;
+  role: string;
+  at: string;
+  outcome: CallbackOutcome;
+  note?: string;
+}
+
+/** Where a call's call-back entry is: the list of the day the call was missed. */
+export interface CallbackRef {
+  provider: PhoneProvider;
+  callId: string;
+  day: string;
+  occurredAt: string;
+  done?: CallbackDone;
 }
 
 export type PhoneEffect =
@@ -96,7 +125,9 @@ export interface StatusChange {
 export interface PhoneDeliveryStore {
   hasDelivery(deliveryId: string): Promise<boolean>;
   /**
-   * Writes the delivery record, its effects and the call's new status all-or-nothing.
+   * Writes the delivery record, its effects and the call's new status all-or-nothing. A
+   * call-back effect is written only if the call has no call-back entry yet: one call, one
+   * call-back, however often and under whatever id its missed event is delivered.
    * 'duplicate': the delivery was recorded meanwhile, nothing was written. Throws a conflict when
    * the call's status changed since it was read (the sender retries).
    */
@@ -121,6 +152,10 @@ export interface PhoneDeliveryStore {
   surveyOfCall(provider: PhoneProvider, callId: string): Promise<string | undefined>;
   rememberSurveyCall(provider: PhoneProvider, callId: string, surveyId: string): Promise<void>;
   callbacks(day: string): Promise<CallbackEntry[]>;
+  /** The call-back entries of a call id, under every provider that has one (normally one). */
+  findCallbacks(callId: string, provider?: PhoneProvider): Promise<CallbackRef[]>;
+  /** Records `done` on the entry unless it is done already (then false). */
+  markCallbackDone(ref: CallbackRef, done: CallbackDone): Promise<boolean>;
 }
 
 export type SurveyOutcome = 'recorded' | 'unknown' | 'ignored';
@@ -215,9 +250,9 @@ export function intakeFromCall(event: PhoneEventOf<'call.completed'>): Intake {
   };
   const parsed = intakeSchema.safeParse(candidate);
   if (parsed.success) return parsed.data;
-  const fields = parsed.error.issues.map((issue) => ({
-    field: bodyField(issue.path.join('.') || 'ticket'),
-    problem: issue.message,
+  const fields = schemaProblems(parsed.error.issues, 'ticket').map((f) => ({
+    ...f,
+    field: bodyField(f.field),
   }));
   throw new ValidationError(fields.map((f) => `${f.field}: ${f.problem}`).join('; '), fields);
 }
@@ -410,6 +445,43 @@ export async function receivePhoneDelivery(
 
   const outcome = accepted.events.length === 0 ? 'ignored' : 'processed';
   const written = await deps.deliveries.record(delivery(outcome), effects, status);
-  if (written === 'duplicate' && ticketIds.length === 0) return none;
+  // Another copy of this delivery was recorded meanwhile: it applied the delivery, this one did
+  // not (the ticket it names is the one that copy filed, found through the call's reservation).
+  if (written === 'duplicate') return { ...none, ticketIds };
   return { outcome, ticketIds, deadLetters };
+}
+
+/**
+ * 回拨 done: a member of the centre staff records that the missed call was called back. The call
+ * id is the one on the call-back list; `provider` is needed only if two phone systems used the
+ * same id. Marking twice is refused (409), so the first record of who called back stands.
+ */
+export async function markCallbackDone(
+  deps: Pick<PhoneIntakeDeps, 'deliveries' | 'now'>,
+  principal: { subject: string; role: string },
+  input: { callId: string; provider?: PhoneProvider; outcome: CallbackOutcome; note?: string },
+): Promise<CallbackRef & { done: CallbackDone }> {
+  const found = await deps.deliveries.findCallbacks(input.callId, input.provider);
+  if (found.length === 0) {
+    throw new NotFoundError('no call-back for this call', [
+      { field: 'callId', problem: 'is not on any call-back list' },
+    ]);
+  }
+  if (found.length > 1) {
+    throw fieldError('provider', 'is required: more than one phone system has this call id');
+  }
+  const ref = found[0]!;
+  const done: CallbackDone = {
+    by: principal.subject,
+    role: principal.role,
+    at: deps.now().toISOString(),
+    outcome: input.outcome,
+    ...(input.note !== undefined ? { note: input.note } : {}),
+  };
+  if (ref.done || !(await deps.deliveries.markCallbackDone(ref, done))) {
+    throw new ConflictError('the call-back is marked done already', [
+      { field: 'callId', problem: 'was marked done already' },
+    ]);
+  }
+  return { ...ref, done };
 }

@@ -65,7 +65,10 @@ export interface TicketStore {
   takeToken(ticketId: string, token: string): Promise<boolean>;
   /** An open ticket about the same matter (the same place, or the same caller at the same place). */
   findOpenDuplicate(ticket: Ticket, sinceIso: string): Promise<Duplicate | undefined>;
-  /** Records a call without substantive content and says how many the caller made in 30 days. */
+  /**
+   * How many calls without substantive content this ticket's caller made in the 30 days before
+   * it. The ticket's own call is recorded by `save`, in the ticket's write.
+   */
   countContentlessCalls(ticket: Ticket): Promise<number>;
   get(id: string): Promise<Ticket | undefined>;
   getDetail(id: string): Promise<TicketDetail | undefined>;

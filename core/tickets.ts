@@ -100,20 +100,20 @@ function context(deps: TicketDeps): Context {
   return { at: deps.now(), config: deps.config, add: deps.addDuration };
 }
 
-function noSuchTicket(id: string): NotFoundError {
-  return new NotFoundError(`no ticket ${id}`, [{ field: 'id', problem: 'no such ticket' }]);
+function noSuchTicket(): NotFoundError {
+  return new NotFoundError('no such ticket', [{ field: 'id', problem: 'no such ticket' }]);
 }
 
 async function requireDetail(deps: TicketDeps, id: string): Promise<TicketDetail> {
   const detail = await deps.store.getDetail(id);
-  if (!detail) throw noSuchTicket(id);
+  if (!detail) throw noSuchTicket();
   return detail;
 }
 
 /** The ticket alone (one GetItem): most steps need neither its history nor its wait. */
 async function requireTicket(deps: TicketDeps, id: string): Promise<Ticket> {
   const ticket = await deps.store.get(id);
-  if (!ticket) throw noSuchTicket(id);
+  if (!ticket) throw noSuchTicket();
   return ticket;
 }
 
@@ -189,6 +189,20 @@ async function chooseTopic(
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/**
+ * Coordinates must lie in the hotline's region: anything else is a typing or device error, and
+ * magnitudes DynamoDB cannot store (below 1e-130) would otherwise fail after a ticket number
+ * was taken.
+ */
+function checkRegion(place: Intake['place'], region: LifecycleConfig['region']): void {
+  if (place.lat !== undefined && (place.lat < region.minLat || place.lat > region.maxLat)) {
+    throw fieldError('place.lat', "is outside the hotline's region");
+  }
+  if (place.lng !== undefined && (place.lng < region.minLng || place.lng > region.maxLng)) {
+    throw fieldError('place.lng', "is outside the hotline's region");
+  }
+}
+
 export async function fileTicket(deps: TicketDeps, filed: Intake, actor: Actor): Promise<Ticket> {
   const { intake, choice } = await chooseTopic(deps, filed);
   const [topic, district, township] = await Promise.all([
@@ -196,16 +210,14 @@ export async function fileTicket(deps: TicketDeps, filed: Intake, actor: Actor):
     deps.catalogue.getArea(intake.place.district),
     intake.place.township ? deps.catalogue.getArea(intake.place.township) : undefined,
   ]);
-  if (filed.topic && !topic) throw fieldError('topic', `unknown topic "${filed.topic}"`);
+  if (filed.topic && !topic) throw fieldError('topic', 'is not a topic in the catalogue');
   if (district?.kind !== 'county') {
-    throw fieldError('place.district', `unknown district "${intake.place.district}"`);
+    throw fieldError('place.district', 'is not a district in the catalogue');
   }
   if (intake.place.township && (!township || township.parent !== district.id)) {
-    throw fieldError(
-      'place.township',
-      `unknown township "${intake.place.township}" in ${district.id}`,
-    );
+    throw fieldError('place.township', 'is not a township of place.district in the catalogue');
   }
+  checkRegion(intake.place, deps.config.region);
   const at = deps.now();
   const id = await deps.store.nextTicketId(shanghaiDay(at));
   const draft = openTicket({ id, intake, actor, at }).ticket;
@@ -218,8 +230,8 @@ export async function fileTicket(deps: TicketDeps, filed: Intake, actor: Actor):
     mergeInto = await deps.store.findOpenDuplicate(draft, since);
   }
   if (intake.noSubstance && intake.caller?.phone) {
-    flaggedRepeatCaller =
-      (await deps.store.countContentlessCalls(draft)) >= deps.config.repeatCallerThreshold;
+    const earlier = await deps.store.countContentlessCalls(draft);
+    flaggedRepeatCaller = earlier + 1 >= deps.config.repeatCallerThreshold;
   }
   const opened = openTicket({
     id,
@@ -642,10 +654,10 @@ export async function decide(
     if (missing.length > 0)
       throw fieldError(
         missing[0] === decision.lead ? 'lead' : 'assist',
-        `unknown unit "${missing[0]}"`,
+        'is not a unit in the catalogue',
       );
     if (decision.topic && !(await deps.catalogue.getTopic(decision.topic)))
-      throw fieldError('topic', `unknown topic "${decision.topic}"`);
+      throw fieldError('topic', 'is not a topic in the catalogue');
   }
   const actor: Actor = { kind: principal.role, id: principal.subject };
   const transition = await withFreshTicket(deps, ticketId, async (ticket) => {

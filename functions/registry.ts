@@ -122,6 +122,7 @@ export const FUNCTIONS = {
     dispatchModel: true,
   },
   callbacks: { entry: 'functions/api/callbacks.ts', mails: false, starts: false, table: 'read' },
+  'callback-done': { entry: 'functions/api/callback-done.ts', mails: false, starts: false },
   'connect-flow': {
     entry: 'functions/phone/connect-flow.ts',
     mails: false,
@@ -235,6 +236,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/replies/{replyId}', function: 'link-page', auth: 'link' },
   { method: 'POST', path: '/replies/{replyId}', function: 'link-action', auth: 'link' },
   { method: 'GET', path: '/callbacks', function: 'callbacks', auth: 'staff' },
+  { method: 'POST', path: '/callbacks/{callId}/done', function: 'callback-done', auth: 'staff' },
   /** Authenticated by the phone system's signature or credentials, checked by the handler. */
   { method: 'POST', path: '/webhooks/phone/{provider}', function: 'phone-webhook', auth: 'link' },
   {

@@ -7,9 +7,11 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '#core/errors';
-import type { CallStatus, PhoneProvider } from '#core/phone/events';
+import { type CallStatus, PHONE_PROVIDERS, type PhoneProvider } from '#core/phone/events';
 import type {
+  CallbackDone,
   CallbackEntry,
+  CallbackRef,
   DeliveryRecord,
   PhoneDeliveryStore,
   PhoneEffect,
@@ -25,6 +27,8 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 const DELIVERY_RETENTION_SECONDS = 35 * 24 * 3600;
 /** Call records, call-backs, survey results and dead letters: a bit more than a year. */
 const RECORD_RETENTION_SECONDS = 400 * 24 * 3600;
+/** Tries of a delivery's transaction when concurrent copies of it conflict. */
+const TRANSACTION_ATTEMPTS = 4;
 
 function isConditionFailure(error: unknown): boolean {
   return (error as Error)?.name === 'ConditionalCheckFailedException';
@@ -100,19 +104,121 @@ export class DynamoPhoneDeliveryStore implements PhoneDeliveryStore {
       });
     }
     const ttl = this.expiry(RECORD_RETENTION_SECONDS);
-    for (const effect of effects) items.push(this.effectItem(delivery, effect, ttl));
+    const fixed = items.length;
+    for (const effect of effects) items.push(...this.effectItems(delivery, effect, ttl));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+        return 'recorded';
+      } catch (error) {
+        const reasons =
+          error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+        const calledBack = reasons.findIndex(
+          (r, i) => i >= fixed && r.Code === 'ConditionalCheckFailed',
+        );
+        if (calledBack >= 0 && reasons[0]?.Code !== 'ConditionalCheckFailed') {
+          // The call is on a call-back list already (an earlier delivery of the same missed
+          // call): record this delivery without a second entry.
+          items.splice(fixed, items.length - fixed);
+          const rest = effects.filter((e) => e.kind !== 'callback');
+          for (const effect of rest) items.push(...this.effectItems(delivery, effect, ttl));
+          continue;
+        }
+        const conflict = reasons.some((r) => r.Code === 'TransactionConflict');
+        if (!conflict || attempt >= TRANSACTION_ATTEMPTS) return this.refusal(error, status);
+        // Concurrent copies of one delivery collide in DynamoDB before either condition is
+        // evaluated; the one that went first decides whether this copy is a duplicate.
+        if (await this.hasDelivery(delivery.deliveryId)) return 'duplicate';
+        await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 30));
+      }
+    }
+  }
+
+  /** Why the delivery's transaction was cancelled: a duplicate, a conflict, or an error. */
+  private refusal(error: unknown, status: StatusChange | undefined): 'duplicate' {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const reasons = error.CancellationReasons ?? [];
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'duplicate';
+    if (status && reasons[1]?.Code === 'ConditionalCheckFailed') {
+      throw new ConflictError('the call changed meanwhile', [
+        { field: 'callId', problem: 'another delivery for this call was recorded meanwhile' },
+      ]);
+    }
+    throw error;
+  }
+
+  /** Every effect is one item, but a call-back, which also claims the call's CALLBACK marker. */
+  private effectItems(delivery: DeliveryRecord, effect: PhoneEffect, ttl: number): TransactItem[] {
+    if (effect.kind !== 'callback') return [this.effectItem(delivery, effect, ttl)];
+    const { entry } = effect;
+    const marker: TransactItem = {
+      Put: {
+        TableName: this.table,
+        Item: {
+          ...this.call(entry.provider, entry.callId, 'CALLBACK'),
+          provider: entry.provider,
+          callId: entry.callId,
+          day: effect.day,
+          occurredAt: entry.occurredAt,
+          [TTL_ATTRIBUTE]: ttl,
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    };
+    return [marker, this.effectItem(delivery, effect, ttl)];
+  }
+
+  private callbackKey(ref: Pick<CallbackRef, 'provider' | 'callId' | 'day' | 'occurredAt'>) {
+    return keys.callback(this.tenant, ref.day, ref.occurredAt, `${ref.provider}#${ref.callId}`);
+  }
+
+  async findCallbacks(callId: string, provider?: PhoneProvider): Promise<CallbackRef[]> {
+    const providers = provider ? [provider] : PHONE_PROVIDERS;
+    const markers = await Promise.all(
+      providers.map((p) => this.getItem(this.call(p, callId, 'CALLBACK'))),
+    );
+    return markers.flatMap((item) =>
+      item
+        ? [
+            {
+              provider: item.provider as PhoneProvider,
+              callId: String(item.callId),
+              day: String(item.day),
+              occurredAt: String(item.occurredAt),
+              ...(item.done ? { done: item.done as CallbackDone } : {}),
+            },
+          ]
+        : [],
+    );
+  }
+
+  async markCallbackDone(ref: CallbackRef, done: CallbackDone): Promise<boolean> {
+    const set = (key: Record<string, string>, condition: string): TransactItem => ({
+      Update: {
+        TableName: this.table,
+        Key: key,
+        UpdateExpression: 'SET #done = :done',
+        ConditionExpression: condition,
+        ExpressionAttributeNames: { '#done': 'done' },
+        ExpressionAttributeValues: { ':done': done },
+      },
+    });
     try {
-      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
-      return 'recorded';
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            set(
+              this.call(ref.provider, ref.callId, 'CALLBACK'),
+              'attribute_exists(PK) AND attribute_not_exists(#done)',
+            ),
+            set(this.callbackKey(ref), 'attribute_exists(PK)'),
+          ],
+        }),
+      );
+      return true;
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
-      const reasons = error.CancellationReasons ?? [];
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'duplicate';
-      if (status && reasons[1]?.Code === 'ConditionalCheckFailed') {
-        throw new ConflictError('the call changed meanwhile', [
-          { field: 'callId', problem: 'another delivery for this call was recorded meanwhile' },
-        ]);
-      }
+      if (error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
       throw error;
     }
   }
@@ -131,12 +237,7 @@ export class DynamoPhoneDeliveryStore implements PhoneDeliveryStore {
       }
       case 'callback': {
         const { entry } = effect;
-        const key = keys.callback(
-          this.tenant,
-          effect.day,
-          entry.occurredAt,
-          `${entry.provider}#${entry.callId}`,
-        );
+        const key = this.callbackKey({ ...entry, day: effect.day });
         return put(key, { ...entry });
       }
       case 'survey': {
@@ -233,6 +334,7 @@ export class DynamoPhoneDeliveryStore implements PhoneDeliveryStore {
       calledNumber: (item.calledNumber as string | null) ?? null,
       reason: item.reason as CallbackEntry['reason'],
       ...(typeof item.waitSeconds === 'number' ? { waitSeconds: item.waitSeconds } : {}),
+      ...(item.done ? { done: item.done as CallbackDone } : {}),
     }));
   }
 

@@ -3,7 +3,6 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -49,6 +48,8 @@ function stripKeys<T>(item: Record<string, unknown> | undefined): T | undefined 
   } = item;
   return rest as T;
 }
+
+const contentlessPartition = (phone: string) => `CALLER#${callerKey(phone)}`;
 
 const isOpen = (ticket: Ticket) => ticket.status !== 'closed' && ticket.status !== 'merged';
 
@@ -172,6 +173,7 @@ export class DynamoTicketStore implements TicketStore {
       ...this.caseItems(before, ticket),
       ...this.flagItems(before, ticket),
       ...labelItems(before, ticket).map((Item) => ({ Put: { TableName: this.table, Item } })),
+      ...this.contentlessItems(before, ticket),
     );
     await this.write(items);
   }
@@ -256,18 +258,8 @@ export class DynamoTicketStore implements TicketStore {
   }
 
   async countContentlessCalls(ticket: Ticket): Promise<number> {
-    const pk = `CALLER#${callerKey(ticket.caller!.phone!)}`;
+    const pk = contentlessPartition(ticket.caller!.phone!);
     const at = Date.parse(ticket.createdAt);
-    await this.client.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: {
-          PK: pk,
-          SK: `NOSUBSTANCE#${ticket.createdAt}#${ticket.id}`,
-          [TTL_ATTRIBUTE]: Math.floor((at + CONTENTLESS_WINDOW_MS) / 1000),
-        },
-      }),
-    );
     const page = await this.client.send(
       new QueryCommand({
         TableName: this.table,
@@ -375,6 +367,22 @@ export class DynamoTicketStore implements TicketStore {
       });
     }
     return items;
+  }
+
+  /**
+   * A call without substance counts towards its caller's threshold in the ticket's own write, so
+   * a ticket that is not stored (refused, or filed already by an earlier delivery of the same
+   * call) leaves nothing behind.
+   */
+  private contentlessItems(before: Ticket | null, ticket: Ticket): TransactItem[] {
+    if (before || !ticket.noSubstance || !ticket.caller?.phone) return [];
+    const at = Date.parse(ticket.createdAt);
+    const item = {
+      PK: contentlessPartition(ticket.caller.phone),
+      SK: `NOSUBSTANCE#${ticket.createdAt}#${ticket.id}`,
+      [TTL_ATTRIBUTE]: Math.floor((at + CONTENTLESS_WINDOW_MS) / 1000),
+    };
+    return [{ Put: { TableName: this.table, Item: item } }];
   }
 
   /** A flagged repeat caller is listed for a human (GET /flags) in the same write as the ticket. */

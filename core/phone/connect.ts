@@ -32,7 +32,7 @@ import {
   type Received,
   type UnreachableReason,
 } from './events.ts';
-import { describeIssues, reject } from './http.ts';
+import { checkEventTimes, describeIssues, reject, type TimeWindow } from './http.ts';
 
 export const CONNECT_FLOW_EVENT_PARAMETER = 'hotlineEvent';
 export const CONNECT_SURVEY_ID_ATTRIBUTE = 'surveyId';
@@ -40,6 +40,8 @@ export const CONNECT_SURVEY_ID_ATTRIBUTE = 'surveyId';
 export interface ConnectOptions {
   /** The tenant's Connect instance; events from any other instance are refused with 403. */
   instanceArn?: string;
+  /** How far from `now` a contact event's times may be (DEFAULT_TIME_WINDOW when omitted). */
+  timeWindow?: TimeWindow;
 }
 
 const IdSchema = z
@@ -218,7 +220,7 @@ const seconds = (fromIso: string, toIso: string): number =>
 
 export function normaliseConnectContactEvent(
   event: ConnectContactEvent | unknown,
-  options: ConnectOptions = {},
+  options: ConnectOptions & { now: Date },
 ): Received {
   const envelope = ContactEventSchema.safeParse(event);
   if (!envelope.success) return reject(400, 'body_invalid', describeIssues(envelope.error.issues));
@@ -256,6 +258,23 @@ export function normaliseConnectContactEvent(
   });
   if (detail.eventType !== 'DISCONNECTED') return accepted([], `event type ${detail.eventType}`);
   if (detail.channel.toUpperCase() !== 'VOICE') return accepted([], `channel ${detail.channel}`);
+
+  const at = (iso: string | null | undefined) => (iso ? Date.parse(iso) : undefined);
+  const outOfRange = checkEventTimes(
+    {
+      time: at(envelope.data.time),
+      'detail.initiationTimestamp': at(detail.initiationTimestamp),
+      'detail.connectedToSystemTimestamp': at(detail.connectedToSystemTimestamp),
+      'detail.disconnectTimestamp': at(detail.disconnectTimestamp),
+      'detail.queueInfo.enqueueTimestamp': at(detail.queueInfo?.enqueueTimestamp),
+      'detail.agentInfo.connectedToAgentTimestamp': at(
+        (detail.agentInfo ?? detail.AgentInfo)?.connectedToAgentTimestamp,
+      ),
+    },
+    options.now,
+    options.timeWindow,
+  );
+  if (outOfRange) return outOfRange;
 
   const disconnectedAt = detail.disconnectTimestamp ?? envelope.data.time;
   const occurredAt = new Date(disconnectedAt).toISOString();

@@ -3,6 +3,7 @@
  * are read, and the body checks that happen before any cryptography or parsing. Nothing here
  * throws for anything a caller on the internet controls; misconfiguration (our own values) throws.
  */
+import { describePathSegment } from '../errors.ts';
 
 export type RejectionStatus = 400 | 401 | 403 | 413 | 415;
 
@@ -30,7 +31,8 @@ export type RejectionCode =
   | 'body_malformed'
   | 'body_invalid'
   | 'unknown_event_type'
-  | 'keypress_not_on_menu';
+  | 'keypress_not_on_menu'
+  | 'time_out_of_range';
 
 /**
  * Why a request was refused. `message` is safe to return to the sender and to log: it never
@@ -137,13 +139,6 @@ export function parseJsonBody(rawBody: Uint8Array): { ok: true; value: unknown }
   }
 }
 
-/** Record keys are sender data (a contact attribute could be named after a phone number). */
-function describePathSegment(segment: PropertyKey): string {
-  if (typeof segment === 'number') return String(segment);
-  const text = String(segment);
-  return /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(text) && !/[0-9]{5}/.test(text) ? text : '*';
-}
-
 /**
  * Describes schema failures by location and kind only. zod's own messages are avoided on purpose:
  * some of them echo the offending value, and that value may be a caller's phone number.
@@ -157,4 +152,36 @@ export function describeIssues(
   });
   const more = issues.length > 5 ? ` and ${issues.length - 5} more` : '';
   return `invalid body: ${described.join(', ')}${more}`;
+}
+
+/**
+ * How far from now an event time may be. A sender's clock may run a little ahead; a sender may
+ * deliver a backlog after an outage. Anything beyond is not a call we could act on, and left
+ * unchecked it overflows `Date` (500, retried forever) or files under a day no list ever shows.
+ */
+export interface TimeWindow {
+  pastSeconds: number;
+  futureSeconds: number;
+}
+
+export const DEFAULT_TIME_WINDOW: TimeWindow = { pastSeconds: 30 * 24 * 3600, futureSeconds: 3600 };
+
+/**
+ * Checks each named event time (milliseconds since the epoch; undefined: not sent) against the
+ * window around `now`. The rejection names the first field out of range, never its value.
+ */
+export function checkEventTimes(
+  times: Readonly<Record<string, number | undefined>>,
+  now: Date,
+  window: TimeWindow = DEFAULT_TIME_WINDOW,
+): Rejection<400> | undefined {
+  const earliest = now.getTime() - window.pastSeconds * 1000;
+  const latest = now.getTime() + window.futureSeconds * 1000;
+  for (const [field, ms] of Object.entries(times)) {
+    if (ms === undefined) continue;
+    if (!Number.isFinite(ms) || ms < earliest || ms > latest) {
+      return reject(400, 'time_out_of_range', `${field} is outside the accepted time window`);
+    }
+  }
+  return undefined;
 }

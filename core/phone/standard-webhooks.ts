@@ -22,12 +22,14 @@ import {
 import {
   checkBodySize,
   checkContentType,
+  checkEventTimes,
   describeIssues,
   type HttpHeaders,
   parseJsonBody,
   type Rejection,
   readHeader,
   reject,
+  type TimeWindow,
 } from './http.ts';
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -109,6 +111,8 @@ export interface VerifyStandardWebhookInput {
   now: Date;
   toleranceSeconds?: number;
   maxBodyBytes?: number;
+  /** How far from `now` the event's own times may be (DEFAULT_TIME_WINDOW when omitted). */
+  timeWindow?: TimeWindow;
 }
 
 export type StandardWebhookVerification =
@@ -236,6 +240,16 @@ export function receiveStandardWebhook(input: VerifyStandardWebhookInput): Recei
   }
   const body = StandardWebhookBodySchema.safeParse(parsed.value);
   if (!body.success) return reject(400, 'body_invalid', describeIssues(body.error.issues));
+  const startedAt = body.data.type === 'call.completed' ? body.data.data.startedAt : undefined;
+  const outOfRange = checkEventTimes(
+    {
+      timestamp: Date.parse(body.data.timestamp),
+      'data.startedAt': startedAt === undefined ? undefined : Date.parse(startedAt),
+    },
+    input.now,
+    input.timeWindow,
+  );
+  if (outOfRange) return outOfRange;
 
   const occurredAt = toUtc(body.data.timestamp);
   const base = { provider: 'standard', occurredAt } as const;

@@ -45,6 +45,7 @@ import {
 import {
   checkBodySize,
   checkContentType,
+  checkEventTimes,
   decodeUtf8,
   describeIssues,
   type HttpHeaders,
@@ -52,6 +53,7 @@ import {
   type Rejection,
   readHeader,
   reject,
+  type TimeWindow,
 } from './http.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -325,6 +327,20 @@ export interface ReceiveTcccInput {
   sdkAppId?: number;
   now: Date;
   maxBodyBytes?: number;
+  /** How far from `now` the record's times may be (DEFAULT_TIME_WINDOW when omitted). */
+  timeWindow?: TimeWindow;
+}
+
+/** The CDR's times in milliseconds; 0 (and null) means TCCC did not know, so is not checked. */
+function cdrTimes(cdr: TcccCdr): Record<string, number | undefined> {
+  const ms = (seconds: number | null | undefined) => (seconds ? seconds * 1000 : undefined);
+  return {
+    StartTimestamp: ms(cdr.StartTimestamp),
+    QueuedTimestamp: ms(cdr.QueuedTimestamp),
+    AcceptTimestamp: ms(cdr.AcceptTimestamp),
+    EndedTimestamp: ms(cdr.EndedTimestamp),
+    EndTimestamp: ms(cdr.EndTimestamp),
+  };
 }
 
 export function receiveTcccPush(input: ReceiveTcccInput): Received {
@@ -363,5 +379,7 @@ export function receiveTcccPush(input: ReceiveTcccInput): Received {
   if (input.sdkAppId !== undefined && cdr.data.SdkAppId !== input.sdkAppId) {
     return reject(403, 'tenant_mismatch', 'SdkAppId is not the configured TCCC instance');
   }
+  const outOfRange = checkEventTimes(cdrTimes(cdr.data), input.now, input.timeWindow);
+  if (outOfRange) return outOfRange;
   return normaliseTcccCdr(cdr.data, `tccc:${uuid.value}`, input.now);
 }

@@ -31,11 +31,13 @@ import {
 import {
   checkBodySize,
   checkContentType,
+  checkEventTimes,
   decodeUtf8,
   type HttpHeaders,
   type Rejection,
   readHeader,
   reject,
+  type TimeWindow,
 } from './http.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -353,6 +355,8 @@ export interface ReceiveTwilioInput {
   maxBodyBytes?: number;
   /** Passed to the survey TwiML. */
   voice?: string;
+  /** How far from `now` Twilio's `Timestamp` may be (DEFAULT_TIME_WINDOW when omitted). */
+  timeWindow?: TimeWindow;
 }
 
 export type TwilioAccepted = Accepted & {
@@ -454,7 +458,13 @@ export function receiveTwilioWebhook(input: ReceiveTwilioInput): TwilioReceived 
   const status = f.CallStatus === undefined ? undefined : twilioCallStatus(f.CallStatus);
   if (status === undefined) return reject(400, 'body_invalid', 'CallStatus is missing or unknown');
   const callStatus = { callId, status };
+  // An unreadable Timestamp stands for "not sent" (receipt time), as before; a readable one must
+  // be a plausible time.
   const sentAt = f.Timestamp === undefined ? Number.NaN : Date.parse(f.Timestamp);
+  if (!Number.isNaN(sentAt)) {
+    const outOfRange = checkEventTimes({ Timestamp: sentAt }, input.now, input.timeWindow);
+    if (outOfRange) return outOfRange;
+  }
   const occurredAt = (Number.isNaN(sentAt) ? input.now : new Date(sentAt)).toISOString();
   const voice = input.voice === undefined ? {} : { voice: input.voice };
   const accepted = (

@@ -29,8 +29,8 @@ function rawBytes(event: HttpEvent): Uint8Array {
   return bytes;
 }
 
-function notConfigured(provider: string): never {
-  throw new NotFoundError(`no phone system "${provider}" is configured`, [
+function notConfigured(): never {
+  throw new NotFoundError('provider: no such phone system is configured', [
     { field: 'provider', problem: 'not configured' },
   ]);
 }
@@ -42,41 +42,45 @@ function verify(
   rawBody: Uint8Array,
 ): Received | TwilioReceived {
   const at = now();
+  const window = config.eventTimeWindow ? { timeWindow: config.eventTimeWindow } : {};
   switch (provider) {
     case 'standard': {
-      const c = config.standard ?? notConfigured(provider);
+      const c = config.standard ?? notConfigured();
       return receiveStandardWebhook({
         headers,
         rawBody,
         secrets: c.secrets,
         now: at,
+        ...window,
         ...(c.toleranceSeconds !== undefined ? { toleranceSeconds: c.toleranceSeconds } : {}),
       });
     }
     case 'twilio': {
-      const c = config.twilio ?? notConfigured(provider);
+      const c = config.twilio ?? notConfigured();
       return receiveTwilioWebhook({
         headers,
         rawBody,
         publicUrl: c.publicUrl,
         authToken: c.authTokens,
         now: at,
+        ...window,
         ...(c.accountSid ? { accountSid: c.accountSid } : {}),
         ...(c.voice ? { voice: c.voice } : {}),
       });
     }
     case 'tccc': {
-      const c = config.tccc ?? notConfigured(provider);
+      const c = config.tccc ?? notConfigured();
       return receiveTcccPush({
         headers,
         rawBody,
         credentials: c.credentials,
         now: at,
+        ...window,
         ...(c.sdkAppId !== undefined ? { sdkAppId: c.sdkAppId } : {}),
       });
     }
     default:
-      return notConfigured(provider);
+      return notConfigured();
   }
 }
 

@@ -11,6 +11,7 @@ import { type Principal, STAFF_ROLES, type StaffRole } from '#core/access';
 import {
   DomainError,
   PayloadTooLargeError,
+  schemaProblems,
   UnauthorizedError,
   UnsupportedMediaTypeError,
   ValidationError,
@@ -53,18 +54,11 @@ function errorBody(error: DomainError) {
   return { error: { code: error.code, message: error.message, fields: error.fields } };
 }
 
-function zodFields(error: z.ZodError) {
-  return error.issues.map((issue) => ({
-    field: issue.path.join('.') || '(body)',
-    problem: issue.message,
-  }));
-}
-
 /** Validates with a zod schema and reports every problem with the field it concerns. */
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const fields = zodFields(result.error);
+  const fields = schemaProblems(result.error.issues);
   throw new ValidationError(fields.map((f) => `${f.field}: ${f.problem}`).join('; '), fields);
 }
 
@@ -94,7 +88,7 @@ export function readBody(event: HttpEvent, options: { allowForm?: boolean } = {}
   }
   if (type !== 'application/json') {
     throw new UnsupportedMediaTypeError('send the body as application/json', [
-      { field: 'content-type', problem: `must be application/json, got "${type || 'nothing'}"` },
+      { field: 'content-type', problem: 'must be application/json' },
     ]);
   }
   if (body.trim() === '') {

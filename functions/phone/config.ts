@@ -61,6 +61,22 @@ export const phoneConfigSchema = z.strictObject({
     })
     .optional(),
   connect: z.strictObject({ instanceArn: z.string().startsWith('arn:').optional() }).optional(),
+  /**
+   * How far from now a provider's event times may be: further out is refused with 400 naming the
+   * field. Defaults (core/phone/http.ts): 30 days back, one hour ahead.
+   */
+  eventTimeWindow: z
+    .strictObject({
+      pastSeconds: z
+        .int()
+        .min(3600)
+        .max(400 * 24 * 3600),
+      futureSeconds: z
+        .int()
+        .min(0)
+        .max(7 * 24 * 3600),
+    })
+    .optional(),
   /** Where callback surveys (回访) are requested; absent: survey requests fail and are recorded. */
   surveys: z
     .discriminatedUnion('kind', [

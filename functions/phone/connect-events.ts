@@ -1,5 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import { now } from '#core/clock';
 import { type ConnectContactEvent, normaliseConnectContactEvent } from '#core/phone/connect';
 import { receivePhoneDelivery } from '#core/phone-intake';
 import { logger } from '../lib/logger.ts';
@@ -17,10 +18,11 @@ export const handler = middy<ConnectContactEvent, { outcome: string }>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event) => {
     const config = await phoneConfig();
-    const received = normaliseConnectContactEvent(
-      event,
-      config.connect?.instanceArn ? { instanceArn: config.connect.instanceArn } : {},
-    );
+    const received = normaliseConnectContactEvent(event, {
+      now: now(),
+      ...(config.connect?.instanceArn ? { instanceArn: config.connect.instanceArn } : {}),
+      ...(config.eventTimeWindow ? { timeWindow: config.eventTimeWindow } : {}),
+    });
     if (!received.ok) {
       logger.warn('connect contact event dropped', {
         code: received.code,

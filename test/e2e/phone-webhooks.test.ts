@@ -124,6 +124,8 @@ function completedCall(callId: string, ticket: Record<string, unknown> = {}) {
     timestamp: stack.clock.now().toISOString(),
     data: {
       ...example.data,
+      // Event times must be near now (the example's are from March).
+      startedAt: new Date(stack.clock.now().getTime() - 372_000).toISOString(),
       callId,
       ticket: {
         ...example.data.ticket,

@@ -55,6 +55,7 @@ const EXPECTED: Record<string, Expected> = {
     models: 'read',
   },
   callbacks: { table: 'read' },
+  'callback-done': { table: 'write' },
   'connect-flow': {
     table: 'write',
     starts: true,

@@ -1,5 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCatalogueStore, putCatalogue } from '#adapters/dynamodb/catalogue-store';
 import { DynamoPhoneDeliveryStore } from '#adapters/dynamodb/delivery-store';
@@ -160,5 +160,46 @@ describe('a call.completed with a ticket', () => {
         expect(result.ticketIds.length === 0 || result.ticketIds[0] === filed[0]).toBe(true);
       }
     }
+  });
+});
+
+describe('concurrent copies of one delivery colliding in DynamoDB (TransactionConflict)', () => {
+  const delivery = (deliveryId: string) => ({
+    deliveryId,
+    provider: 'standard' as const,
+    receivedAt: at.toISOString(),
+    outcome: 'processed' as const,
+    eventTypes: [],
+  });
+  /** The table as DynamoDB answers under contention: the first transaction write conflicts. */
+  function contended(meanwhile: () => Promise<unknown>) {
+    let conflicted = false;
+    const client = {
+      send: async (command: Parameters<typeof documents.send>[0]) => {
+        if (!conflicted && command instanceof TransactWriteCommand) {
+          conflicted = true;
+          await meanwhile();
+          throw new TransactionCanceledException({
+            message: 'Transaction cancelled',
+            $metadata: {},
+            CancellationReasons: [{ Code: 'TransactionConflict' }],
+          });
+        }
+        return documents.send(command as never);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    return new DynamoPhoneDeliveryStore(client, table, 't1', () => at);
+  }
+
+  it('is a duplicate when the other copy was recorded meanwhile', async () => {
+    const winner = new DynamoPhoneDeliveryStore(documents, table, 't1', () => at);
+    const store = contended(() => winner.record(delivery('d-conflict-1'), []));
+    expect(await store.record(delivery('d-conflict-1'), [])).toBe('duplicate');
+  });
+
+  it('is recorded on a retry when nothing was recorded meanwhile', async () => {
+    const store = contended(async () => undefined);
+    expect(await store.record(delivery('d-conflict-2'), [])).toBe('recorded');
+    expect(await store.hasDelivery('d-conflict-2')).toBe(true);
   });
 });

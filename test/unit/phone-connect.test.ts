@@ -186,7 +186,8 @@ describe('normaliseConnectContactFlowEvent', () => {
 });
 
 describe('normaliseConnectContactEvent', () => {
-  const normalise = (event: unknown) => normaliseConnectContactEvent(event, { instanceArn });
+  const normalise = (event: unknown) =>
+    normaliseConnectContactEvent(event, { instanceArn, now: new Date('2026-03-05T06:20:00Z') });
 
   it('turns a disconnected call answered by an agent into call.completed', () => {
     const result = normalise(

@@ -21,7 +21,11 @@ const nextSecret = newSecret();
 const otherTenantSecret = newSecret();
 const retiredSecret = newSecret();
 
-const body = JSON.stringify(STANDARD_WEBHOOK_EXAMPLES['call.received']);
+// A call a minute before NOW: event times far from now are refused (see 'event times' below).
+const body = JSON.stringify({
+  ...STANDARD_WEBHOOK_EXAMPLES['call.received'],
+  timestamp: new Date((NOW_SECONDS - 60) * 1000).toISOString(),
+});
 const rawBody = Buffer.from(body, 'utf8');
 const msgId = 'msg_2vQ8pZc1s0XkZt6Lq3';
 
