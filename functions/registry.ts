@@ -30,6 +30,16 @@ export const FUNCTIONS = {
   },
   'chase-ticket': { entry: 'functions/workflow/chase-ticket.ts', mails: false, starts: false },
   'close-ticket': { entry: 'functions/workflow/close-ticket.ts', mails: false, starts: false },
+  // A failed step stalls the ticket; a schedule resumes it (a fresh execution) and staff see it.
+  'stall-ticket': { entry: 'functions/workflow/stall-ticket.ts', mails: false, starts: false },
+  'resume-stalled': {
+    entry: 'functions/workflow/resume-stalled.ts',
+    mails: false,
+    starts: true,
+    /** An EventBridge Scheduler expression in AWS; the local stack fires it on its clock. */
+    schedule: 'rate(5 minutes)',
+  },
+  stalled: { entry: 'functions/api/stalled.ts', mails: false, starts: false },
   'phone-webhook': {
     entry: 'functions/api/phone-webhook.ts',
     mails: false,
@@ -119,6 +129,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/work-queue', function: 'work-queue', auth: 'staff' },
   { method: 'GET', path: '/flags', function: 'flags', auth: 'staff' },
   { method: 'GET', path: '/dead-letters', function: 'dead-letters', auth: 'staff' },
+  { method: 'GET', path: '/stalled', function: 'stalled', auth: 'staff' },
   { method: 'GET', path: '/replies/{replyId}', function: 'link-page', auth: 'link' },
   { method: 'POST', path: '/replies/{replyId}', function: 'link-action', auth: 'link' },
   { method: 'GET', path: '/callbacks', function: 'callbacks', auth: 'staff' },

@@ -28,7 +28,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import { LambdaInvoke, StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import {
   DefinitionBody,
@@ -247,6 +247,7 @@ export class HotlineStack extends Stack {
           survey: functions['survey-caller'],
           chase: functions['chase-ticket'],
           close: functions['close-ticket'],
+          stall: functions['stall-ticket'],
         }),
       ),
       tracingEnabled: true,
@@ -298,6 +299,19 @@ export class HotlineStack extends Stack {
         input: ScheduleTargetInput.fromObject({}),
       }),
     });
+
+    // Scheduled functions (e.g. resume-stalled), as their registry entry says.
+    for (const [key, spec] of Object.entries(FUNCTIONS)) {
+      if (!('schedule' in spec)) continue;
+      new Schedule(this, `${key}-schedule`, {
+        description: `Runs ${key} (${spec.schedule})`,
+        schedule: ScheduleExpression.expression(spec.schedule),
+        target: new LambdaInvoke(functions[key as FunctionKey], {
+          input: ScheduleTargetInput.fromObject({}),
+          retryAttempts: 2,
+        }),
+      });
+    }
 
     // Amazon Connect: contact flows invoke connect-flow (associate it with the instance), and
     // contact events reach connect-events through EventBridge. Both are authenticated by AWS.

@@ -12,11 +12,12 @@ import { useClock } from '#core/clock';
 import { parseLifecycleConfig } from '#core/config';
 import sampleCounty from '#data/sample-county.json' with { type: 'json' };
 import type { PhoneConfig } from '#functions/phone/config';
-import type { FunctionKey } from '#functions/registry';
+import { FUNCTIONS, type FunctionKey } from '#functions/registry';
 import {
   bulletinRunRoute,
   bulletinSiteRoute,
   runBulletinSchedule,
+  runSchedule,
   startBulletinRun,
 } from './bulletin.ts';
 import { type ClockState, VirtualClock } from './clock.ts';
@@ -179,6 +180,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       console.error(`bulletin schedule: ${(error as Error).message}`),
     );
     closers.push(async () => stopSchedule());
+    // Functions the CDK app runs on a schedule (resume-stalled), fired on the virtual clock.
+    for (const [key, spec] of Object.entries(FUNCTIONS)) {
+      if (!('schedule' in spec)) continue;
+      const stop = runSchedule(
+        spec.schedule,
+        undefined,
+        clock,
+        () => invokeFunction(key as FunctionKey, {}),
+        (error) => console.error(`${key} schedule: ${(error as Error).message}`),
+      );
+      closers.push(async () => stop());
+    }
     const extraRoutes: ExtraRoute[] = [
       clockRoute(clock),
       bulletinSiteRoute(s3.endpoint, LOCAL_BULLETIN_BUCKET),

@@ -3,6 +3,7 @@ import { SESClient } from '@aws-sdk/client-ses';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoCatalogueStore } from '#adapters/dynamodb/catalogue-store';
 import { documentClient, tableName } from '#adapters/dynamodb/client';
+import { DynamoStallStore } from '#adapters/dynamodb/stall-store';
 import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
 import { SesMailer } from '#adapters/ses-mailer';
 import { StepFunctionsWorkflow } from '#adapters/sfn-workflow';
@@ -10,6 +11,7 @@ import { WorkingCalendar } from '#core/calendar';
 import { now } from '#core/clock';
 import { parseLifecycleConfig } from '#core/config';
 import type { CallerNotifier, SurveyRequester } from '#core/ports';
+import type { StallDeps } from '#core/stalls';
 import type { TicketDeps } from '#core/tickets';
 import calendarData from '#data/calendar/cn-holidays.json' with { type: 'json' };
 import { configuredSurveyRequester } from '../phone/surveys.ts';
@@ -107,4 +109,19 @@ export function ticketDeps(): TicketDeps {
     newReplyId,
   };
   return deps;
+}
+
+let stalls: StallDeps | undefined;
+
+/** Stalled tickets: recorded by the workflow's catch, resumed on a schedule, listed for staff. */
+export function stallDeps(): StallDeps {
+  if (stalls) return stalls;
+  const tickets = ticketDeps();
+  stalls = {
+    stalls: new DynamoStallStore(documentClient, tableName()),
+    getTicket: (id) => tickets.store.get(id),
+    startLifecycle: (id, attempt) => tickets.workflow.startLifecycle(id, attempt),
+    now,
+  };
+  return stalls;
 }
