@@ -192,8 +192,9 @@ export async function fileTicket(deps: TicketDeps, intake: Intake, actor: Actor)
     ...(mergeInto ? { mergeInto } : {}),
     flaggedRepeatCaller,
   });
+  // Stored is enough: the table's stream starts the lifecycle (functions/stream/stream-workflow.ts),
+  // so a slow or throttled Step Functions never fails, or slows, the intake.
   await deps.store.save(opened);
-  if (opened.ticket.status === 'received') await deps.workflow.startLifecycle(id);
   return opened.ticket;
 }
 

@@ -14,6 +14,8 @@ export const REVIEWED_NAG_RULES: Record<string, string> = {
     'The bulletin bucket holds public documents written only by the publishing function; CloudTrail data events are the audit trail where a city wants one.',
   'AwsSolutions-SMG4':
     'The phone configuration holds secrets issued by the phone-system providers; they are rotated by listing the new secret next to the old (Standard Webhooks allows several), not by a Lambda.',
+  'AwsSolutions-SQS3':
+    "The stream consumers' queues are themselves the dead-letter destination (the event source mapping's on-failure destination): a queue behind them would only move the same records again.",
   'AwsSolutions-APIG4':
     'Only link and webhook routes: the unit link and the bulletin draft link carry an unguessable id, and phone webhooks are verified by signature or credentials inside the handler.',
 };

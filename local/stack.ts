@@ -30,6 +30,7 @@ import { assertPortFree, freePort } from './ports.ts';
 import { startLocalS3 } from './s3.ts';
 import { startLocalSes } from './ses.ts';
 import { startLocalStepFunctions } from './stepfunctions/server.ts';
+import { type LocalStreams, startLocalStreams } from './streams.ts';
 import { LOCAL_REGION, synthesizeLocal } from './synth.ts';
 
 export interface LocalStackOptions {
@@ -57,7 +58,10 @@ export interface LocalStack {
   clock: VirtualClock;
   tokens: Record<Exclude<StaffRole, 'unit'>, string> & { units: Record<string, string> };
   tokenFor(role: StaffRole, unitId?: string): string;
+  /** The Step Functions endpoint; its waitForIdle also waits for the stream consumers. */
   sfn: Awaited<ReturnType<typeof startLocalStepFunctions>>;
+  /** The table's stream consumers (event source mappings) and their dead letters. */
+  streams: LocalStreams;
   ses: Awaited<ReturnType<typeof startLocalSes>>;
   lifecycleArn: string;
   bulletinArn: string;
@@ -171,6 +175,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const documents = DynamoDBDocumentClient.from(raw);
     await ensureTable(raw, table);
     await putCatalogue(documents, table, catalogueSchema.parse(sampleCounty));
+    // The table's stream consumers, as the CDK app's event source mappings declare them.
+    const streams = await startLocalStreams({
+      endpoint: dynamodb.endpoint,
+      region: LOCAL_REGION,
+      table,
+      consumers: Object.entries(FUNCTIONS).flatMap(([key, spec]) =>
+        'stream' in spec
+          ? [
+              {
+                name: key,
+                source: spec.stream,
+                invoke: (event) => invokeFunction(key as FunctionKey, event),
+              },
+            ]
+          : [],
+      ),
+      ...(dataDir ? { deadLetterFile: join(dataDir, 'stream-dead-letters.jsonl') } : {}),
+    });
+    closers.push(() => streams.close());
+    // Idle means the stream consumers too: a stored ticket's execution starts from the stream.
+    const settle = async (timeoutMs?: number) => {
+      for (;;) {
+        await streams.drain();
+        const mark = streams.delivered();
+        await sfn.waitForIdle(timeoutMs);
+        await streams.drain();
+        if (streams.delivered() === mark) return;
+      }
+    };
 
     const devSecret = devSecretIn(dataDir);
     let manualRuns = 0;
@@ -223,7 +256,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         units: Object.fromEntries(tokenUnits.map((u) => [u, tokenFor('unit', u)])),
       },
       tokenFor,
-      sfn,
+      sfn: { ...sfn, waitForIdle: settle },
+      streams,
       ses,
       lifecycleArn: lifecycle.arn,
       phone: phone.phone,
