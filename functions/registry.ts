@@ -28,7 +28,8 @@ const NEW_TICKET = {
 } as const;
 
 export const FUNCTIONS = {
-  'create-ticket': { entry: 'functions/api/create-ticket.ts', mails: false, starts: true },
+  // Stores the ticket only: stream-workflow starts its lifecycle.
+  'create-ticket': { entry: 'functions/api/create-ticket.ts', mails: false, starts: false },
   'get-ticket': { entry: 'functions/api/get-ticket.ts', mails: false, starts: false },
   'unit-action': { entry: 'functions/api/unit-action.ts', mails: false, starts: false },
   decide: { entry: 'functions/api/decide.ts', mails: false, starts: false },
