@@ -84,6 +84,38 @@ describe('Idempotency-Key on POST /tickets', () => {
   });
 });
 
+describe('load shedding', () => {
+  it('writes nothing and answers 429 when too little of the function time is left to store', async () => {
+    const { handler } = await import('#functions/api/create-ticket');
+    const event = {
+      version: '2.0',
+      routeKey: 'POST /tickets',
+      rawPath: '/tickets',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(intake()),
+      isBase64Encoded: false,
+      requestContext: {
+        http: { method: 'POST', path: '/tickets' },
+        authorizer: { jwt: { claims: { sub: 'op-late', 'hotline:role': 'operator' }, scopes: [] } },
+      },
+    };
+    const late = { getRemainingTimeInMillis: () => 1_000, functionName: 'create-ticket' };
+    // biome-ignore lint/suspicious/noExplicitAny: a hand-built API Gateway event and Lambda context
+    const shed = (await handler(event as any, late as any)) as {
+      statusCode: number;
+      headers: Record<string, string>;
+    };
+    expect(shed.statusCode).toBe(429);
+    expect(shed.headers['retry-after']).toBe('2');
+    // The shed request drew a number but stored nothing under it.
+    const next = await post(intake(), 'after-shed-0001');
+    expect(next.status).toBe(201);
+    const burnt = `${next.body.id.slice(0, 9)}${String(Number(next.body.id.slice(-6)) - 1).padStart(6, '0')}`;
+    const view = await api('GET', `/tickets/${burnt}`, { token: stack.tokens.supervisor });
+    expect(view.status).toBe(404);
+  });
+});
+
 describe('throttling', () => {
   it('answers 429 with Retry-After beyond the route limits, and never a 5xx', async () => {
     // Bodies the handler refuses at once (400, nothing written): only the gateway's limits count.
