@@ -8,6 +8,7 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import type { Workflow } from '#core/ports';
+import { executionName } from '#core/stalls';
 
 export class StepFunctionsWorkflow implements Workflow {
   constructor(
@@ -16,14 +17,18 @@ export class StepFunctionsWorkflow implements Workflow {
     private readonly lifecycleArn: string | undefined,
   ) {}
 
-  /** The execution is named after the ticket, so a retried start cannot start a second one. */
-  async startLifecycle(ticketId: string): Promise<void> {
+  /**
+   * The execution is named after the ticket (and the resumption), so a retried start cannot start
+   * a second one: `ExecutionAlreadyExists` means this very start happened before. A stalled
+   * ticket's execution has ended and its name cannot be reused: it resumes as `<id>-r<n>`.
+   */
+  async startLifecycle(ticketId: string, attempt = 0): Promise<void> {
     if (!this.lifecycleArn) throw new Error('LIFECYCLE_STATE_MACHINE_ARN is not set');
     try {
       await this.client.send(
         new StartExecutionCommand({
           stateMachineArn: this.lifecycleArn,
-          name: ticketId,
+          name: executionName(ticketId, attempt),
           input: JSON.stringify({ ticketId }),
         }),
       );

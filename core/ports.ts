@@ -130,8 +130,11 @@ export interface CallerNotifier {
 }
 
 export interface Workflow {
-  /** Starts (or, for a ticket already running, finds) the lifecycle execution of a ticket. */
-  startLifecycle(ticketId: string): Promise<void>;
+  /**
+   * Starts (or, for a ticket already running, finds) the lifecycle execution of a ticket. A
+   * stalled ticket is resumed with `attempt` > 0: a new execution under a fresh name.
+   */
+  startLifecycle(ticketId: string, attempt?: number): Promise<void>;
   /**
    * Wakes the workflow waiting on `taskToken`. Returns 'stale' when that wait already ended
    * (timed out, superseded): a normal race, because the ticket record is the truth either way.

@@ -247,8 +247,9 @@ export async function fileTicket(deps: TicketDeps, filed: Intake, actor: Actor):
     topic: intake.topic ?? null,
     topicChoice: choice,
   };
+  // Stored is enough: the table's stream starts the lifecycle (functions/stream/stream-workflow.ts),
+  // so a slow or throttled Step Functions never fails, or slows, the intake.
   await deps.store.save(opened);
-  if (opened.ticket.status === 'received') await deps.workflow.startLifecycle(id);
   return opened.ticket;
 }
 

@@ -34,12 +34,38 @@ export interface FunctionSpec {
   readonly [option: string]: unknown;
 }
 
+/**
+ * A Lambda event source mapping on the table's stream (DynamoDB Streams, new and old images): the
+ * CDK app declares it as a `DynamoEventSource` and the local stack runs the same mapping against
+ * DynamoDB Local's stream (local/streams.ts). A consumer must be idempotent per record: a batch is
+ * retried whole (bisected on error) and a record may arrive twice.
+ */
+export interface StreamSource {
+  /** Lambda event filter patterns; a record matching none of them never reaches the function. */
+  filters: readonly Record<string, unknown>[];
+  batchSize: number;
+  /** Retries of a failing batch before its records go to the dead-letter queue. */
+  retryAttempts: number;
+  /** Older records go to the dead-letter queue unprocessed. */
+  maxRecordAgeSeconds: number;
+}
+
+/** A newly stored ticket that is to run its lifecycle (a merged one never runs). */
+const NEW_TICKET = {
+  eventName: ['INSERT'],
+  dynamodb: {
+    Keys: { PK: { S: [{ prefix: 'TICKET#' }] }, SK: { S: ['META'] } },
+    NewImage: { status: { S: ['received'] } },
+  },
+} as const;
+
 export const FUNCTIONS = {
-  // `dispatchModel`: files tickets without a topic, so reads the promoted dispatch model.
+  // Stores the ticket only: stream-workflow starts its lifecycle. `dispatchModel`: files tickets
+  // without a topic, so reads the promoted dispatch model.
   'create-ticket': {
     entry: 'functions/api/create-ticket.ts',
     mails: false,
-    starts: true,
+    starts: false,
     dispatchModel: true,
   },
   // 智能派单: reads the promoted dispatch model and nothing else of the table.
@@ -113,6 +139,29 @@ export const FUNCTIONS = {
   },
   'chase-ticket': { entry: 'functions/workflow/chase-ticket.ts', mails: false, starts: false },
   'close-ticket': { entry: 'functions/workflow/close-ticket.ts', mails: false, starts: false },
+  // A failed step stalls the ticket; a schedule resumes it (a fresh execution) and staff see it.
+  'stall-ticket': { entry: 'functions/workflow/stall-ticket.ts', mails: false, starts: false },
+  'resume-stalled': {
+    entry: 'functions/workflow/resume-stalled.ts',
+    mails: false,
+    starts: true,
+    /** An EventBridge Scheduler expression in AWS; the local stack fires it on its clock. */
+    schedule: 'rate(5 minutes)',
+  },
+  stalled: { entry: 'functions/api/stalled.ts', mails: false, starts: false, table: 'read' },
+  // Starts the lifecycle of every stored ticket, off the request path (the table's stream).
+  'stream-workflow': {
+    entry: 'functions/stream/stream-workflow.ts',
+    mails: false,
+    starts: true,
+    table: 'read',
+    stream: {
+      filters: [NEW_TICKET],
+      batchSize: 25,
+      retryAttempts: 10,
+      maxRecordAgeSeconds: 24 * 3600,
+    } satisfies StreamSource,
+  },
   'phone-webhook': {
     entry: 'functions/api/phone-webhook.ts',
     mails: false,
@@ -215,6 +264,23 @@ export const FUNCTIONS = {
 
 export type FunctionKey = keyof typeof FUNCTIONS;
 
+/**
+ * Overload levels off instead of collapsing: the HTTP API stage throttles each route (token
+ * bucket: steady requests per second and burst) and answers 429 beyond it; each route's function
+ * may run at most `concurrency` at once (reserved concurrency in AWS). The CDK app sets both and
+ * the local gateway enforces the same numbers, answering 429 with Retry-After.
+ */
+export const API_LIMITS = {
+  default: { rate: 200, burst: 400, concurrency: 50 },
+  routes: {
+    'POST /tickets': { rate: 40, burst: 80, concurrency: 20 },
+  } as Partial<Record<string, { rate: number; burst: number; concurrency: number }>>,
+} as const;
+
+export function limitsOf(routeKey: string): { rate: number; burst: number; concurrency: number } {
+  return API_LIMITS.routes[routeKey] ?? API_LIMITS.default;
+}
+
 export interface Route {
   method: 'GET' | 'POST';
   path: string;
@@ -233,6 +299,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/work-queue', function: 'work-queue', auth: 'staff' },
   { method: 'GET', path: '/flags', function: 'flags', auth: 'staff' },
   { method: 'GET', path: '/dead-letters', function: 'dead-letters', auth: 'staff' },
+  { method: 'GET', path: '/stalled', function: 'stalled', auth: 'staff' },
   { method: 'GET', path: '/replies/{replyId}', function: 'link-page', auth: 'link' },
   { method: 'POST', path: '/replies/{replyId}', function: 'link-action', auth: 'link' },
   { method: 'GET', path: '/callbacks', function: 'callbacks', auth: 'staff' },

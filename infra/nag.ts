@@ -15,7 +15,7 @@ export const REVIEWED_NAG_RULES: Record<string, string> = {
   'AwsSolutions-SMG4':
     'The phone configuration holds secrets issued by the phone-system providers; they are rotated by listing the new secret next to the old (Standard Webhooks allows several), not by a Lambda.',
   'AwsSolutions-SQS3':
-    'Only the dead-letter queues of the Connect event rule and the bulletin schedule: they are the last stop, alarmed on depth, and a dead-letter queue of their own would hide messages further.',
+    "Only dead-letter queues (of the Connect event rule, the schedules and the stream consumers' on-failure destinations): they are the last stop, alarmed on depth, and a dead-letter queue of their own would only move the same messages again.",
   'AwsSolutions-APIG4':
     'Only link and webhook routes: the unit link and the bulletin draft link carry an unguessable id, and phone webhooks are verified by signature or credentials inside the handler.',
 };

@@ -13,7 +13,13 @@ import {
 import { type CfnStage, CorsHttpMethod, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  Billing,
+  StreamViewType,
+  TableEncryptionV2,
+  TableV2,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Schedule as EventsSchedule, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -21,16 +27,19 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import {
   Architecture,
   type CfnFunction,
+  FilterCriteria,
   type Function as LambdaFunction,
   LoggingFormat,
   Runtime,
+  StartingPosition,
   Tracing,
 } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import { LambdaInvoke, StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import {
@@ -43,7 +52,13 @@ import type { Construct } from 'constructs';
 import { INDEXES, TABLE_KEYS } from '../adapters/dynamodb/keys.ts';
 import { TTL_ATTRIBUTE } from '../adapters/dynamodb/schema.ts';
 import type { LifecycleConfig } from '../core/config.ts';
-import { FUNCTIONS, type FunctionKey, type FunctionSpec, ROUTES } from '../functions/registry.ts';
+import {
+  API_LIMITS,
+  FUNCTIONS,
+  type FunctionKey,
+  type FunctionSpec,
+  ROUTES,
+} from '../functions/registry.ts';
 import { bulletinWorkflow } from '../workflows/bulletin.ts';
 import { dispatchRetrainWorkflow } from '../workflows/dispatch-retrain.ts';
 import { ticketLifecycle } from '../workflows/ticket-lifecycle.ts';
@@ -84,6 +99,14 @@ function bulletinSettings(scope: Construct) {
   };
 }
 
+function reservedConcurrency(key: FunctionKey): { reservedConcurrentExecutions?: number } {
+  const limited = ROUTES.filter((r) => r.function === key)
+    .map((r) => API_LIMITS.routes[`${r.method} ${r.path}`])
+    .filter((l) => l !== undefined);
+  if (limited.length === 0) return {};
+  return { reservedConcurrentExecutions: Math.max(...limited.map((l) => l.concurrency)) };
+}
+
 /** Marks each Lambda with its registry key, which the local stack uses to find the handler. */
 export const FUNCTION_KEY_METADATA = 'hotline:function';
 
@@ -111,6 +134,8 @@ export class HotlineStack extends Stack {
         : TableEncryptionV2.awsManagedKey(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TTL_ATTRIBUTE,
+      // Stream consumers (functions/registry.ts `stream`): at most two, as AWS advises per stream.
+      dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
       globalSecondaryIndexes: Object.values(INDEXES).map((index) => ({
@@ -208,6 +233,8 @@ export class HotlineStack extends Stack {
         // Retraining fits tens of thousands of labelled tickets in one invocation.
         memorySize: spec.retrain ? 3008 : 512,
         timeout: spec.retrain ? Duration.minutes(15) : Duration.seconds(20),
+        // A route with its own limits gets reserved concurrency: a burst cannot starve the rest.
+        ...reservedConcurrency(key),
         loggingFormat: LoggingFormat.JSON,
         logGroup,
         tracing: Tracing.ACTIVE,
@@ -263,6 +290,7 @@ export class HotlineStack extends Stack {
           survey: functions['survey-caller'],
           chase: functions['chase-ticket'],
           close: functions['close-ticket'],
+          stall: functions['stall-ticket'],
         }),
       ),
       tracingEnabled: true,
@@ -357,6 +385,43 @@ export class HotlineStack extends Stack {
       ],
     });
 
+    // The table's stream consumers, as their registry entry says: filtered, in order per shard,
+    // a failing batch bisected and retried, then set aside in an SQS queue (the on-failure
+    // destination records which records were given up; their images stay in the table).
+    for (const [key, spec] of Object.entries(FUNCTIONS)) {
+      if (!('stream' in spec)) continue;
+      const deadLetters = new Queue(this, `${key}-stream-dlq`, {
+        retentionPeriod: Duration.days(14),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+      functions[key as FunctionKey].addEventSource(
+        new DynamoEventSource(table, {
+          startingPosition: StartingPosition.TRIM_HORIZON,
+          batchSize: spec.stream.batchSize,
+          retryAttempts: spec.stream.retryAttempts,
+          maxRecordAge: Duration.seconds(spec.stream.maxRecordAgeSeconds),
+          bisectBatchOnError: true,
+          reportBatchItemFailures: true,
+          onFailure: new SqsDlq(deadLetters),
+          filters: spec.stream.filters.map((pattern) => FilterCriteria.filter({ ...pattern })),
+        }),
+      );
+    }
+
+    // Scheduled functions (e.g. resume-stalled), as their registry entry says.
+    for (const [key, spec] of Object.entries(FUNCTIONS)) {
+      if (!('schedule' in spec)) continue;
+      new Schedule(this, `${key}-schedule`, {
+        description: `Runs ${key} (${spec.schedule})`,
+        schedule: ScheduleExpression.expression(spec.schedule),
+        target: new LambdaInvoke(functions[key as FunctionKey], {
+          input: ScheduleTargetInput.fromObject({}),
+          retryAttempts: 2,
+        }),
+      });
+    }
+
     // Amazon Connect: contact flows invoke connect-flow (associate it with the instance), and
     // contact events reach connect-events through EventBridge. Both are authenticated by AWS.
     // Only the city's own Connect instance may invoke the flow function; without an instance
@@ -401,6 +466,18 @@ export class HotlineStack extends Stack {
         authorizerError: '$context.authorizer.error',
       }),
     };
+    // Stage throttling: beyond these the API answers 429 instead of queueing into timeouts.
+    const stage = api.defaultStage?.node.defaultChild as CfnStage;
+    stage.defaultRouteSettings = {
+      throttlingRateLimit: API_LIMITS.default.rate,
+      throttlingBurstLimit: API_LIMITS.default.burst,
+    };
+    stage.routeSettings = Object.fromEntries(
+      Object.entries(API_LIMITS.routes).map(([routeKey, limits]) => [
+        routeKey,
+        { throttlingRateLimit: limits?.rate, throttlingBurstLimit: limits?.burst },
+      ]),
+    );
     for (const route of ROUTES) {
       api.addRoutes({
         path: route.path,

@@ -80,7 +80,12 @@ export function nextFiring(
 }
 
 interface ScheduleResource {
-  Properties?: { ScheduleExpression?: string; ScheduleExpressionTimezone?: string };
+  Type: string;
+  Properties?: {
+    ScheduleExpression?: string;
+    ScheduleExpressionTimezone?: string;
+    Target?: unknown;
+  };
 }
 
 /** The bulletin schedule as synthesized, run on the virtual clock. Returns a stop function. */
@@ -90,12 +95,31 @@ export function runBulletinSchedule(
   start: (name: string) => Promise<unknown>,
   onError: (error: unknown) => void,
 ): () => void {
-  const schedule = Object.values(assembly.template.Resources).find(
-    (r) => r.Type === 'AWS::Scheduler::Schedule',
-  ) as ScheduleResource | undefined;
+  // The one schedule whose target is the bulletin state machine (others invoke functions).
+  const schedule = (Object.values(assembly.template.Resources) as ScheduleResource[]).find(
+    (r) =>
+      r.Type === 'AWS::Scheduler::Schedule' &&
+      JSON.stringify(r.Properties?.Target ?? {}).includes('BulletinRun'),
+  );
   const expression = schedule?.Properties?.ScheduleExpression;
   if (!expression) throw new Error('the CDK app has no bulletin schedule');
-  const timezone = schedule?.Properties?.ScheduleExpressionTimezone;
+  return runSchedule(
+    expression,
+    schedule?.Properties?.ScheduleExpressionTimezone,
+    clock,
+    (due) => start(`scheduled-${new Date(due).toISOString().replace(/[^0-9TZ]/g, '')}`),
+    onError,
+  );
+}
+
+/** Fires `fire` at every firing of a Scheduler expression on the virtual clock, until stopped. */
+export function runSchedule(
+  expression: string,
+  timezone: string | undefined,
+  clock: VirtualClock,
+  fire: (dueMs: number) => Promise<unknown>,
+  onError: (error: unknown) => void,
+): () => void {
   nextFiring(expression, timezone, clock.nowMs());
   const abort = new AbortController();
   void (async () => {
@@ -106,9 +130,7 @@ export function runBulletinSchedule(
       } catch {
         return;
       }
-      await start(`scheduled-${new Date(due).toISOString().replace(/[^0-9TZ]/g, '')}`).catch(
-        onError,
-      );
+      await fire(due).catch(onError);
     }
   })();
   return () => abort.abort();

@@ -8,6 +8,7 @@ import type {
 import { type FunctionKey, ROUTES, type Route } from '#functions/registry';
 import { verifyDevToken } from './dev-tokens.ts';
 import { invokeFunction } from './functions.ts';
+import { Throttle } from './throttle.ts';
 
 /** API Gateway refuses payloads over 10 MB; the local gateway stops reading far earlier. */
 const MAX_GATEWAY_BODY_BYTES = 1024 * 1024;
@@ -106,7 +107,9 @@ export async function startGateway(options: {
 }): Promise<LocalGateway> {
   const invoke = options.invoke ?? invokeFunction;
   const host = options.host ?? '127.0.0.1';
+  const throttle = new Throttle();
   const server: Server = createServer(async (req, res) => {
+    let release: (() => void) | undefined;
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const extra = options.extraRoutes?.find((r) => url.pathname.startsWith(r.prefix));
@@ -118,6 +121,18 @@ export async function startGateway(options: {
         .find((x) => x.m);
       if (!match) return send(res, 404, { message: 'Not Found' });
       const { route, names } = match.c;
+      // Stage throttling and reserved concurrency (API_LIMITS), before anything else runs.
+      const admitted = throttle.admit(`${route.method} ${route.path}`);
+      if ('retryAfter' in admitted) {
+        req.resume();
+        res.writeHead(429, {
+          'content-type': 'application/json; charset=utf-8',
+          'retry-after': String(admitted.retryAfter),
+        });
+        res.end(JSON.stringify({ message: 'Too Many Requests' }));
+        return;
+      }
+      release = admitted.done;
 
       let claims: Record<string, string> | undefined;
       if (options.authorizers.get(routeKeyOf(route)) === 'JWT') {
@@ -193,6 +208,8 @@ export async function startGateway(options: {
       );
       if (!res.headersSent) send(res, 500, { message: 'Internal Server Error' });
       else res.end();
+    } finally {
+      release?.();
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -12,11 +12,12 @@ import { useClock } from '#core/clock';
 import { parseLifecycleConfig } from '#core/config';
 import sampleCounty from '#data/sample-county.json' with { type: 'json' };
 import type { PhoneConfig } from '#functions/phone/config';
-import type { FunctionKey } from '#functions/registry';
+import { FUNCTIONS, type FunctionKey } from '#functions/registry';
 import {
   bulletinRunRoute,
   bulletinSiteRoute,
   runBulletinSchedule,
+  runSchedule,
   startBulletinRun,
 } from './bulletin.ts';
 import { type ClockState, VirtualClock } from './clock.ts';
@@ -29,6 +30,7 @@ import { assertPortFree, freePort } from './ports.ts';
 import { startLocalS3 } from './s3.ts';
 import { startLocalSes } from './ses.ts';
 import { startLocalStepFunctions } from './stepfunctions/server.ts';
+import { type LocalStreams, startLocalStreams } from './streams.ts';
 import { LOCAL_REGION, type LocalResources, synthesizeLocal } from './synth.ts';
 
 export interface LocalStackOptions {
@@ -56,7 +58,10 @@ export interface LocalStack {
   clock: VirtualClock;
   tokens: Record<Exclude<StaffRole, 'unit'>, string> & { units: Record<string, string> };
   tokenFor(role: StaffRole, unitId?: string): string;
+  /** The Step Functions endpoint; its waitForIdle also waits for the stream consumers. */
   sfn: Awaited<ReturnType<typeof startLocalStepFunctions>>;
+  /** The table's stream consumers (event source mappings) and their dead letters. */
+  streams: LocalStreams;
   ses: Awaited<ReturnType<typeof startLocalSes>>;
   lifecycleArn: string;
   bulletinArn: string;
@@ -216,6 +221,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const documents = DynamoDBDocumentClient.from(raw);
     await ensureTable(raw, table);
     await putCatalogue(documents, table, catalogueSchema.parse(sampleCounty));
+    // The table's stream consumers, as the CDK app's event source mappings declare them.
+    const streams = await startLocalStreams({
+      endpoint: dynamodb.endpoint,
+      region: LOCAL_REGION,
+      table,
+      consumers: Object.entries(FUNCTIONS).flatMap(([key, spec]) =>
+        'stream' in spec
+          ? [
+              {
+                name: key,
+                source: spec.stream,
+                invoke: (event) => invokeFunction(key as FunctionKey, event),
+              },
+            ]
+          : [],
+      ),
+      ...(dataDir ? { deadLetterFile: join(dataDir, 'stream-dead-letters.jsonl') } : {}),
+    });
+    closers.push(() => streams.close());
+    // Idle means the stream consumers too: a stored ticket's execution starts from the stream.
+    const settle = async (timeoutMs?: number) => {
+      for (;;) {
+        await streams.drain();
+        const mark = streams.delivered();
+        await sfn.waitForIdle(timeoutMs);
+        await streams.drain();
+        if (streams.delivered() === mark) return;
+      }
+    };
 
     const devSecret = devSecretIn(dataDir);
     let manualRuns = 0;
@@ -225,6 +259,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       console.error(`bulletin schedule: ${(error as Error).message}`),
     );
     closers.push(async () => stopSchedule());
+    // Functions the CDK app runs on a schedule (resume-stalled), fired on the virtual clock.
+    for (const [key, spec] of Object.entries(FUNCTIONS)) {
+      if (!('schedule' in spec)) continue;
+      const stop = runSchedule(
+        spec.schedule,
+        undefined,
+        clock,
+        () => invokeFunction(key as FunctionKey, {}),
+        (error) => console.error(`${key} schedule: ${(error as Error).message}`),
+      );
+      closers.push(async () => stop());
+    }
     const extraRoutes: ExtraRoute[] = [
       clockRoute(clock),
       bulletinSiteRoute(s3.endpoint, LOCAL_BULLETIN_BUCKET),
@@ -261,7 +307,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         units: Object.fromEntries(tokenUnits.map((u) => [u, tokenFor('unit', u)])),
       },
       tokenFor,
-      sfn,
+      sfn: { ...sfn, waitForIdle: settle },
+      streams,
       ses,
       lifecycleArn: lifecycle.arn,
       phone: phone.phone,

@@ -325,11 +325,19 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         const headers: Record<string, string> = {};
         if (token) headers.authorization = `Bearer ${token}`;
         if (body !== undefined) headers['content-type'] = 'application/json';
-        const response = await fetch(`${st.urls.api}${path}`, {
-          method,
-          headers,
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        });
+        // A throttled request (429) is retried after Retry-After, as the API asks of clients.
+        let response: Response;
+        for (let attempt = 0; ; attempt++) {
+          response = await fetch(`${st.urls.api}${path}`, {
+            method,
+            headers,
+            ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          });
+          if (response.status !== 429 || attempt >= 20) break;
+          await response.text();
+          const wait = Number(response.headers.get('retry-after') ?? 1) || 1;
+          await new Promise((r) => setTimeout(r, Math.min(wait, 5) * 1000));
+        }
         const text = await response.text();
         let parsed: Json;
         try {

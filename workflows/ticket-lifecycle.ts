@@ -6,9 +6,13 @@ import {
   Fail,
   type IChainable,
   IntegrationPattern,
+  JitterType,
   JsonPath,
+  Pass,
+  Result,
   Succeed,
   TaskInput,
+  type TaskStateBase,
   Timeout,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -22,7 +26,35 @@ export interface LifecycleFunctions {
   survey: IFunction;
   chase: IFunction;
   close: IFunction;
+  stall: IFunction;
 }
+
+/**
+ * Retries of every task, after the Lambda service retrier that `retryOnServiceExceptions` adds
+ * (ClientExecutionTimeout, ServiceException, AWSLambdaException, SdkClientException: 2 s × 2, six
+ * times). Throttling gets its own jittered retrier so that a burst spreads out instead of
+ * retrying in lockstep; any other failure of a step (a handler error, States.TaskFailed, or a
+ * step timing out, States.Timeout, which TaskFailed does not match) is retried a few times with
+ * a longer back-off. Retriers are tried in order and each counts its own attempts.
+ */
+const THROTTLED = {
+  errors: ['Lambda.TooManyRequestsException'],
+  interval: Duration.seconds(1),
+  maxAttempts: 8,
+  backoffRate: 2,
+  maxDelay: Duration.seconds(60),
+  jitterStrategy: JitterType.FULL,
+};
+const STEP_FAILED = {
+  errors: ['States.TaskFailed', 'States.Timeout'],
+  interval: Duration.seconds(5),
+  maxAttempts: 4,
+  backoffRate: 3,
+  maxDelay: Duration.seconds(300),
+  jitterStrategy: JitterType.FULL,
+};
+/** A step that does not answer in this time is retried (the functions' own limit is 20 s). */
+const STEP_TIMEOUT = Duration.seconds(60);
 
 const ticketOnly = TaskInput.fromObject({ ticketId: JsonPath.stringAt('$.ticketId') });
 
@@ -42,20 +74,65 @@ export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): ICha
       resultPath: JsonPath.DISCARD,
       comment,
       retryOnServiceExceptions: true,
-    });
+      taskTimeout: Timeout.duration(STEP_TIMEOUT),
+    })
+      .addRetry(THROTTLED)
+      .addRetry(STEP_FAILED);
+
+  /*
+   * After the retries: record the failure on the ticket and end. The ticket record is untouched,
+   * so the fresh execution that resumes it (functions/workflow/resume-stalled.ts) starts at its
+   * stage. A Pass per failing state names it, since Step Functions does not.
+   */
+  const markStalled = new LambdaInvoke(scope, 'MarkStalled', {
+    lambdaFunction: fns.stall,
+    payload: TaskInput.fromObject({
+      ticketId: JsonPath.stringAt('$.ticketId'),
+      failedState: JsonPath.stringAt('$.failedState'),
+      failure: JsonPath.objectAt('$.failure'),
+    }),
+    payloadResponseOnly: true,
+    resultPath: JsonPath.DISCARD,
+    comment: '停滞: record the failure on the ticket, list it and schedule its resumption',
+    retryOnServiceExceptions: true,
+    taskTimeout: Timeout.duration(STEP_TIMEOUT),
+  })
+    .addRetry(THROTTLED)
+    .addRetry({ ...STEP_FAILED, maxAttempts: 6 });
+  markStalled.next(
+    new Fail(scope, 'Stalled', {
+      error: 'TicketStalled',
+      cause: 'A step failed after its retries; the ticket is listed and will be resumed',
+    }),
+  );
+  const stalls = (failed: TaskStateBase) => {
+    const name = failed.node.id;
+    failed.addCatch(
+      new Pass(scope, `${name}Failed`, {
+        result: Result.fromString(name),
+        resultPath: '$.failedState',
+      }).next(markStalled),
+      { errors: ['States.ALL'], resultPath: '$.failure' },
+    );
+  };
 
   const nextStep = new LambdaInvoke(scope, 'NextStep', {
     lambdaFunction: fns.nextStep,
     payload: ticketOnly,
     payloadResponseOnly: true,
     comment: 'Read the ticket and decide the next step',
-  });
-  nextStep.addRetry({
-    errors: ['States.TaskFailed'],
-    interval: Duration.seconds(2),
-    maxAttempts: 3,
-    backoffRate: 2,
-  });
+    retryOnServiceExceptions: true,
+    taskTimeout: Timeout.duration(STEP_TIMEOUT),
+  })
+    .addRetry(THROTTLED)
+    .addRetry({
+      errors: ['States.TaskFailed'],
+      interval: Duration.seconds(2),
+      maxAttempts: 3,
+      backoffRate: 2,
+    })
+    .addRetry(STEP_FAILED);
+  stalls(nextStep);
 
   const route = step('Route', fns.route, '派单: choose the lead unit from the dispatch catalogue');
   const chase = step(
@@ -64,6 +141,7 @@ export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): ICha
     '催办 / 督办 / 通报: record the deadline event that is due',
   );
   const close = step('Close', fns.close, '办结: close a ticket whose caller wants no callback');
+  for (const task of [route, chase, close]) stalls(task);
   /** A human (or the phone system) answers by waking this task; its timeout is the next deadline. */
   const waitFor = (id: string, fn: IFunction, comment: string) => {
     const task = new LambdaInvoke(scope, id, {
@@ -77,7 +155,13 @@ export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): ICha
       resultPath: JsonPath.DISCARD,
       comment,
     });
-    task.addCatch(nextStep, { errors: ['States.Timeout'], resultPath: JsonPath.DISCARD });
+    // Not States.Timeout: that is the deadline, caught below. A failure to store the token or to
+    // send the mail is retried with a fresh token each time.
+    task
+      .addRetry(THROTTLED)
+      .addRetry({ ...STEP_FAILED, errors: ['States.TaskFailed'] })
+      .addCatch(nextStep, { errors: ['States.Timeout'], resultPath: JsonPath.DISCARD });
+    stalls(task);
     return task;
   };
   const awaitUnit = waitFor(

@@ -15,7 +15,11 @@ export const INDEXES = {
   openTickets: { name: 'GSI2', partition: 'GSI2PK', sort: 'GSI2SK' },
   /** Approved unreasonable tickets not yet published in a bulletin. */
   bulletinQueue: { name: 'GSI3', partition: 'GSI3PK', sort: 'GSI3SK' },
+  /** Stalled tickets (a workflow step failed after its retries), by when they are due to resume. */
+  stalled: { name: 'GSI4', partition: 'GSI4PK', sort: 'GSI4SK' },
 } as const;
+
+export const STALLED = 'STALLED';
 
 export const OPEN_SHARDS = 8;
 
@@ -31,6 +35,18 @@ export const keys = {
     SK: `HIST#${String(version).padStart(6, '0')}`,
   }),
   wait: (id: string) => ({ PK: `TICKET#${id}`, SK: 'WAIT' }),
+  /**
+   * The stalled marker of a ticket, apart from META so that no ticket write can drop it. While
+   * stalled it carries GSI4PK = STALLED and GSI4SK = `<resumeAt>#<id>`.
+   */
+  stall: (id: string) => ({ PK: `TICKET#${id}`, SK: 'STALL' }),
+  /** A stall's history line, sorted right after the ticket version it stalled at. */
+  stallHistory: (id: string, version: number, n: number) => ({
+    PK: `TICKET#${id}`,
+    SK: `HIST#${String(version).padStart(6, '0')}#STALL#${String(n).padStart(3, '0')}`,
+  }),
+  /** An `Idempotency-Key` of a creating POST: the first response, replayed to a retry (TTL). */
+  idempotency: (scope: string, key: string) => ({ PK: `IDEMPOTENCY#${scope}#${key}`, SK: 'KEY' }),
   replyLink: (replyId: string) => ({ PK: `REPLY#${replyId}`, SK: 'REPLY' }),
   /**
    * An approved unreasonable ticket's public record (an ApprovedUnreasonableCase). While it is not

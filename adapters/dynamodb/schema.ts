@@ -4,11 +4,18 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { INDEXES, TABLE_KEYS } from './keys.ts';
 
 export const TTL_ATTRIBUTE = 'expiresAt';
+
+/** The table's stream feeds the stream consumers (functions/registry.ts `stream`), as in AWS. */
+export const STREAM_SPECIFICATION = {
+  StreamEnabled: true,
+  StreamViewType: 'NEW_AND_OLD_IMAGES',
+} as const;
 
 /** The table as the local stack and the tests create it; infra/ declares the same for AWS. */
 export function createTableInput(tableName: string): CreateTableCommandInput {
@@ -21,6 +28,7 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
+    StreamSpecification: STREAM_SPECIFICATION,
     AttributeDefinitions: attributes.map((AttributeName) => ({
       AttributeName,
       AttributeType: 'S',
@@ -46,7 +54,31 @@ export async function ensureTable(
   tableName: string,
 ): Promise<'created' | 'exists'> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    // A table kept from before the stream existed gets it now (a local data directory).
+    if (!Table?.StreamSpecification?.StreamEnabled) {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          StreamSpecification: STREAM_SPECIFICATION,
+        }),
+      );
+    }
+    const input = createTableInput(tableName);
+    const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+    for (const index of input.GlobalSecondaryIndexes ?? []) {
+      if (present.has(index.IndexName)) continue;
+      const keys = new Set(index.KeySchema?.map((k) => k.AttributeName));
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: input.AttributeDefinitions?.filter((a) =>
+            keys.has(a.AttributeName),
+          ),
+          GlobalSecondaryIndexUpdates: [{ Create: index }],
+        }),
+      );
+    }
     return 'exists';
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;

@@ -4,6 +4,7 @@ import { SESClient } from '@aws-sdk/client-ses';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoCatalogueStore } from '#adapters/dynamodb/catalogue-store';
 import { documentClient, tableName } from '#adapters/dynamodb/client';
+import { DynamoStallStore } from '#adapters/dynamodb/stall-store';
 import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
 import { env, perContainer, requiredEnv } from '#adapters/function-env';
 import { S3DispatchModelStore } from '#adapters/s3-dispatch-models';
@@ -14,6 +15,7 @@ import { now } from '#core/clock';
 import { parseLifecycleConfig } from '#core/config';
 import { StoredModelClassifier } from '#core/dispatch-model/classifier';
 import type { CallerNotifier, SurveyRequester } from '#core/ports';
+import type { StallDeps } from '#core/stalls';
 import type { TicketDeps } from '#core/tickets';
 import calendarData from '#data/calendar/cn-holidays.json' with { type: 'json' };
 import { configuredSurveyRequester } from '../phone/surveys.ts';
@@ -134,5 +136,16 @@ export const ticketDeps = perContainer((): TicketDeps => {
     centreAddresses: addresses(env('CENTRE_MAIL')),
     newReplyId,
     classifier: topicClassifier(),
+  };
+});
+
+/** Stalled tickets: recorded by the workflow's catch, resumed on a schedule, listed for staff. */
+export const stallDeps = perContainer((): StallDeps => {
+  const tickets = ticketDeps();
+  return {
+    stalls: new DynamoStallStore(documentClient, tableName()),
+    getTicket: (id) => tickets.store.get(id),
+    startLifecycle: (id, attempt) => tickets.workflow.startLifecycle(id, attempt),
+    now,
   };
 });

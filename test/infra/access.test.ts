@@ -28,7 +28,8 @@ interface Expected {
   models?: 'read' | 'write';
 }
 const EXPECTED: Record<string, Expected> = {
-  'create-ticket': { table: 'write', starts: true, models: 'read' },
+  // Stores the ticket only: stream-workflow starts its lifecycle (issue #11.2).
+  'create-ticket': { table: 'write', models: 'read' },
   'classify-ticket': { table: 'read', models: 'read' },
   'get-ticket': { table: 'read' },
   'unit-action': { table: 'write', wakes: 'lifecycle' },
@@ -47,6 +48,10 @@ const EXPECTED: Record<string, Expected> = {
   'survey-caller': { table: 'write', wakes: 'lifecycle', secret: true },
   'chase-ticket': { table: 'write' },
   'close-ticket': { table: 'write' },
+  'stall-ticket': { table: 'write' },
+  'resume-stalled': { table: 'write', starts: true },
+  stalled: { table: 'read' },
+  'stream-workflow': { table: 'read', starts: true },
   'phone-webhook': {
     table: 'write',
     starts: true,

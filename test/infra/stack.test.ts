@@ -122,8 +122,50 @@ describe('the synthesized state machines', () => {
     expect(states.AwaitUnit).toMatchObject({
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
       TimeoutSecondsPath: '$.step.timeoutSeconds',
-      Catch: [expect.objectContaining({ ErrorEquals: ['States.Timeout'], Next: 'NextStep' })],
+      Catch: [
+        expect.objectContaining({ ErrorEquals: ['States.Timeout'], Next: 'NextStep' }),
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'AwaitUnitFailed' }),
+      ],
     });
+  });
+
+  it('retry every lifecycle task with back-off, then catch into the stalled marker (#11.1)', () => {
+    const lifecycle = assembly.stateMachines.find((m) => m.logicalId === 'TicketLifecycle')!;
+    const states = lifecycle.definition.States as Record<string, Record<string, unknown>>;
+    const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.map(([name]) => name).sort()).toEqual(
+      [
+        'AwaitCentre',
+        'AwaitUnit',
+        'Chase',
+        'Close',
+        'MarkStalled',
+        'NextStep',
+        'Route',
+        'Survey',
+      ].sort(),
+    );
+    for (const [name, state] of tasks) {
+      const retriers = state.Retry as Array<{ ErrorEquals: string[]; BackoffRate?: number }>;
+      const retried = retriers.flatMap((r) => r.ErrorEquals);
+      expect(retried, name).toEqual(
+        expect.arrayContaining([
+          'Lambda.ServiceException',
+          'Lambda.TooManyRequestsException',
+          'States.TaskFailed',
+        ]),
+      );
+      for (const retrier of retriers) expect(retrier.BackoffRate, name).toBeGreaterThan(1);
+      if (name === 'MarkStalled') continue;
+      const callback = String(state.Resource).endsWith('.waitForTaskToken');
+      // A step's own timeout is retried; a callback's timeout is its deadline, caught instead.
+      expect(retried.includes('States.Timeout'), name).toBe(!callback);
+      const last = (state.Catch as Array<{ ErrorEquals: string[]; Next: string }>).at(-1);
+      expect(last, name).toMatchObject({ ErrorEquals: ['States.ALL'], Next: `${name}Failed` });
+      expect(states[`${name}Failed`]).toMatchObject({ Type: 'Pass', Next: 'MarkStalled' });
+    }
+    expect(states.MarkStalled?.Next).toBe('Stalled');
+    expect(states.Stalled?.Type).toBe('Fail');
   });
 
   it('point every Lambda reference at a registered local function', () => {

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '#local/stack';
+import { Throttle } from '#local/throttle';
+import { type Api, apiClient, startTestStack } from '../support/local-stack.ts';
+
+/**
+ * Overload levels off (issue #11, item 2): a client retry with the same Idempotency-Key files
+ * nothing new, and the gateway answers 429 with Retry-After beyond the route's limits instead of
+ * queueing into timeouts. Both fail before this change (every POST filed a ticket; no 429).
+ */
+let stack: LocalStack;
+let api: Api;
+
+beforeAll(async () => {
+  stack = await startTestStack({ start: new Date('2026-11-16T02:00:00Z') });
+  api = apiClient(stack);
+}, 300_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+let callers = 0;
+const intake = () => {
+  callers++;
+  return {
+    caller: { name: '钱七', phone: `137${String(50_000_000 + callers).slice(-8)}` },
+    content: '小区门口路灯不亮',
+    category: '求助',
+    topic: 'heating',
+    place: { district: 'qingshan', township: 'beiyuan', address: `北苑东路${callers}号` },
+  };
+};
+
+async function post(body: unknown, key?: string) {
+  const response = await fetch(`${stack.urls.api}/tickets`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${stack.tokens.operator}`,
+      'content-type': 'application/json',
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered
+  const json: any = await response.json();
+  return { status: response.status, headers: response.headers, body: json };
+}
+
+describe('Idempotency-Key on POST /tickets', () => {
+  it('answers a retry with the first 201 and files one ticket', async () => {
+    const body = intake();
+    const first = await post(body, 'retry-test-0001');
+    expect(first.status).toBe(201);
+    const again = await post(body, 'retry-test-0001');
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    // The next ticket filed gets the very next number: the retry drew none and stored none.
+    const next = await post(intake(), 'retry-test-0002');
+    expect(Number(next.body.id.slice(-6))).toBe(Number(first.body.id.slice(-6)) + 1);
+    await stack.sfn.waitForIdle();
+    const view = await api('GET', `/tickets/${first.body.id}`, { token: stack.tokens.supervisor });
+    expect(view.body.ticket.status).toBe('dispatched');
+    expect(stack.ses.messages().filter((m) => m.subject.includes(first.body.id))).toHaveLength(1);
+  });
+
+  it('refuses the same key with another body, and a malformed key, naming the header', async () => {
+    const first = await post(intake(), 'reuse-test-0001');
+    expect(first.status).toBe(201);
+    const other = await post(intake(), 'reuse-test-0001');
+    expect(other.status).toBe(422);
+    expect(other.body.error.fields[0].field).toBe('Idempotency-Key');
+    const malformed = await post(intake(), 'bad key!');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.fields[0].field).toBe('Idempotency-Key');
+  });
+
+  it('frees the key of a refused request, so the corrected retry files the ticket', async () => {
+    const refused = await post({ ...intake(), topic: 'no-such-topic' }, 'fix-test-0001');
+    expect(refused.status).toBe(400);
+    const fixed = await post(intake(), 'fix-test-0001');
+    expect(fixed.status).toBe(201);
+  });
+});
+
+describe('load shedding', () => {
+  it('writes nothing and answers 429 when too little of the function time is left to store', async () => {
+    const { handler } = await import('#functions/api/create-ticket');
+    const event = {
+      version: '2.0',
+      routeKey: 'POST /tickets',
+      rawPath: '/tickets',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(intake()),
+      isBase64Encoded: false,
+      requestContext: {
+        http: { method: 'POST', path: '/tickets' },
+        authorizer: { jwt: { claims: { sub: 'op-late', 'hotline:role': 'operator' }, scopes: [] } },
+      },
+    };
+    const late = { getRemainingTimeInMillis: () => 1_000, functionName: 'create-ticket' };
+    // biome-ignore lint/suspicious/noExplicitAny: a hand-built API Gateway event and Lambda context
+    const shed = (await handler(event as any, late as any)) as {
+      statusCode: number;
+      headers: Record<string, string>;
+    };
+    expect(shed.statusCode).toBe(429);
+    expect(shed.headers['retry-after']).toBe('2');
+    // The shed request drew a number but stored nothing under it.
+    const next = await post(intake(), 'after-shed-0001');
+    expect(next.status).toBe(201);
+    const burnt = `${next.body.id.slice(0, 9)}${String(Number(next.body.id.slice(-6)) - 1).padStart(6, '0')}`;
+    const view = await api('GET', `/tickets/${burnt}`, { token: stack.tokens.supervisor });
+    expect(view.status).toBe(404);
+  });
+});
+
+describe('throttling', () => {
+  it('answers 429 with Retry-After beyond the route limits, and never a 5xx', async () => {
+    // Bodies the handler refuses at once (400, nothing written): only the gateway's limits count.
+    const burst = await Promise.all(Array.from({ length: 150 }, () => post({ content: '' })));
+    const statuses = burst.map((r) => r.status);
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    const throttled = burst.filter((r) => r.status === 429);
+    expect(throttled.length).toBeGreaterThan(0);
+    for (const r of throttled)
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(statuses.filter((s) => s !== 429 && s !== 400)).toEqual([]);
+  });
+
+  it('refills at the route rate and caps the burst (token bucket, as the HTTP API stage)', () => {
+    let now = 0;
+    const throttle = new Throttle(() => now);
+    const admitted = () => {
+      let n = 0;
+      for (let i = 0; i < 1000; i++) {
+        const a = throttle.admit('POST /tickets');
+        if ('done' in a) {
+          n++;
+          a.done();
+        }
+      }
+      return n;
+    };
+    expect(admitted()).toBe(80); // the burst
+    now += 1000;
+    expect(admitted()).toBe(40); // one second at 40/s
+    now += 60_000;
+    expect(admitted()).toBe(80); // never more than the burst
+    const held = Array.from({ length: 25 }, () => throttle.admit('GET /stalled'));
+    now += 60_000;
+    // Reserved concurrency: the 51st at once is refused even with tokens left.
+    const many = Array.from({ length: 60 }, () => throttle.admit('GET /metrics'));
+    expect(many.filter((a) => 'retryAfter' in a)).toHaveLength(10);
+    expect(held.every((a) => 'done' in a)).toBe(true);
+  });
+});

@@ -1,0 +1,159 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTable } from '#adapters/dynamodb/schema';
+import { FUNCTIONS, type StreamSource } from '#functions/registry';
+import { compilePattern, type LocalStreams, startLocalStreams } from '#local/streams';
+import {
+  dynamoEndpoint,
+  LOCAL_REGION,
+  localClientConfig,
+  uniqueTableName,
+} from '../support/dynamodb.ts';
+
+/**
+ * The local event source mapping on DynamoDB Local's real stream: what Lambda does with a table's
+ * stream (filter, order per shard, batches, bisect on error, partial batch failures, retries,
+ * then the on-failure destination), checked on records the table itself wrote.
+ */
+const source: StreamSource = {
+  filters: [
+    { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { PK: { S: [{ prefix: 'T#' }] } } } },
+  ],
+  batchSize: 10,
+  retryAttempts: 2,
+  maxRecordAgeSeconds: 3600,
+};
+const table = uniqueTableName('streams');
+const raw = new DynamoDBClient(localClientConfig());
+const documents = DynamoDBDocumentClient.from(raw);
+let streams: LocalStreams;
+const seen: DynamoDBStreamEvent[] = [];
+/** A record whose PK is here makes the consumer throw (a poison record). */
+const poison = new Set<string>();
+/** A record whose PK is here is reported as a batch item failure once. */
+const reportOnce = new Set<string>();
+
+const pkOf = (r: DynamoDBRecord) => r.dynamodb?.Keys?.PK?.S ?? '';
+const delivered = () => seen.flatMap((e) => e.Records.map(pkOf));
+
+beforeAll(async () => {
+  await ensureTable(raw, table);
+  streams = await startLocalStreams({
+    endpoint: dynamoEndpoint(),
+    region: LOCAL_REGION,
+    table,
+    pollMs: 50,
+    retryDelayMs: () => 5,
+    consumers: [
+      {
+        name: 'probe',
+        source,
+        invoke: async (event) => {
+          seen.push(event);
+          if (event.Records.some((r) => poison.has(pkOf(r)))) throw new Error('poison');
+          const failing = event.Records.find((r) => reportOnce.delete(pkOf(r)));
+          return {
+            batchItemFailures: failing
+              ? [{ itemIdentifier: failing.dynamodb?.SequenceNumber }]
+              : [],
+          };
+        },
+      },
+    ],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await streams?.close();
+  raw.destroy();
+});
+
+const put = (PK: string, extra: Record<string, unknown> = {}) =>
+  documents.send(new PutCommand({ TableName: table, Item: { PK, SK: 'META', ...extra } }));
+
+describe('the local event source mapping on the table stream', () => {
+  it('delivers matching records in order as a real DynamoDBStreamEvent, and filters out the rest', async () => {
+    seen.length = 0;
+    for (const pk of ['T#1', 'X#1', 'T#2', 'T#3']) await put(pk, { status: 'received' });
+    await streams.drain();
+    expect(delivered()).toEqual(['T#1', 'T#2', 'T#3']);
+    const record = seen[0]!.Records[0]!;
+    expect(record).toMatchObject({
+      eventName: 'INSERT',
+      eventSource: 'aws:dynamodb',
+      awsRegion: expect.any(String),
+      eventSourceARN: expect.stringContaining(`table/${table}/stream/`),
+      dynamodb: {
+        Keys: { PK: { S: 'T#1' }, SK: { S: 'META' } },
+        NewImage: { PK: { S: 'T#1' }, status: { S: 'received' } },
+        SequenceNumber: expect.any(String),
+        StreamViewType: 'NEW_AND_OLD_IMAGES',
+      },
+    });
+    expect(typeof record.dynamodb?.ApproximateCreationDateTime).toBe('number');
+    expect(record.eventID).toBeTruthy();
+  });
+
+  it('bisects a failing batch, retries the poison record, sets it aside and reads on', async () => {
+    seen.length = 0;
+    poison.add('T#p');
+    for (const pk of ['T#a', 'T#p', 'T#b']) await put(pk);
+    await streams.drain();
+    await put('T#c');
+    await streams.drain();
+    const letters = streams
+      .deadLetters()
+      .filter((l) => l.keys.some((k) => JSON.stringify(k).includes('T#p')));
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      consumer: 'probe',
+      reason: 'RetryAttemptsExhausted',
+      batchSize: 1,
+      attempts: 3,
+    });
+    // Every good record was delivered and the poison one tried 1 + retryAttempts times alone.
+    const alone = seen.filter((e) => e.Records.length === 1 && pkOf(e.Records[0]!) === 'T#p');
+    expect(alone).toHaveLength(3);
+    for (const pk of ['T#a', 'T#b', 'T#c']) expect(delivered()).toContain(pk);
+    expect(delivered().lastIndexOf('T#a')).toBeLessThan(delivered().lastIndexOf('T#b'));
+    // The dead letter names the record, never its image.
+    expect(JSON.stringify(letters[0])).not.toContain('NewImage');
+  });
+
+  it('retries from the record a batch reports as failed, keeping the order', async () => {
+    seen.length = 0;
+    reportOnce.add('T#y');
+    for (const pk of ['T#x', 'T#y', 'T#z']) await put(pk);
+    await streams.drain();
+    // However the poller cut the batches, the failed record and those after it in its batch are
+    // delivered again, the ones before it are not, and nothing overtakes the retry.
+    const order = delivered();
+    const count = (pk: string) => order.filter((p) => p === pk).length;
+    expect(count('T#x')).toBe(1);
+    expect(count('T#y')).toBe(2);
+    expect(order.lastIndexOf('T#z')).toBeGreaterThan(order.lastIndexOf('T#y'));
+    expect(streams.deadLetters().some((l) => JSON.stringify(l.keys).includes('T#y'))).toBe(false);
+  });
+});
+
+describe('Lambda filter patterns (the subset the registry uses)', () => {
+  it('match the stream-workflow filter only for a newly stored received ticket', () => {
+    const [pattern] = FUNCTIONS['stream-workflow'].stream.filters;
+    const matches = compilePattern(pattern);
+    const record = (eventName: string, pk: string, sk: string, status: string) => ({
+      eventName,
+      dynamodb: { Keys: { PK: { S: pk }, SK: { S: sk } }, NewImage: { status: { S: status } } },
+    });
+    expect(matches(record('INSERT', 'TICKET#1', 'META', 'received'))).toBe(true);
+    expect(matches(record('MODIFY', 'TICKET#1', 'META', 'received'))).toBe(false);
+    expect(matches(record('INSERT', 'TICKET#1', 'META', 'merged'))).toBe(false);
+    expect(matches(record('INSERT', 'TICKET#1', 'HIST#000001', 'received'))).toBe(false);
+    expect(matches(record('INSERT', 'CALL#1', 'META', 'received'))).toBe(false);
+  });
+
+  it('refuse an operator they do not implement rather than match it differently', () => {
+    expect(() => compilePattern({ n: [{ numeric: ['>', 1] }] })).toThrow(/unsupported/);
+  });
+});
