@@ -159,6 +159,8 @@ describe('the phone webhook without a topic', () => {
       data: {
         ...example.data,
         callId,
+        // Phone event times must be near now (issue #10.6).
+        startedAt: new Date(stack.clock.nowMs() - 372_000).toISOString(),
         callerNumber: '+8613700009999',
         ticket: {
           ...ticket,

@@ -1,6 +1,7 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ticketDeps } from '#functions/lib/deps';
+import { asFunction } from '#local/functions';
 import type { LocalStack } from '#local/stack';
 import { type Api, apiClient, startTestStack } from '../support/local-stack.ts';
 
@@ -25,7 +26,8 @@ beforeAll(async () => {
     region: 'cn-north-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  const catalogue = ticketDeps().catalogue;
+  // The Route function's own container (each function has its own clients, as in Lambda).
+  const catalogue = asFunction('route-ticket', () => ticketDeps().catalogue);
   const listUnits = catalogue.listUnits.bind(catalogue);
   // Only Route lists every unit: a fault here is a fault in that one step.
   catalogue.listUnits = async () => {
