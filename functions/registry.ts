@@ -58,7 +58,8 @@ export const FUNCTIONS = {
   },
   'bulletin-draft': {
     entry: 'functions/bulletin/draft.ts',
-    mails: false,
+    // Mails the reviewers about each case it holds for personal data.
+    mails: true,
     starts: false,
     bulletin: true,
   },
@@ -94,6 +95,18 @@ export const FUNCTIONS = {
   },
   'bulletin-decide': {
     entry: 'functions/bulletin/decide-draft.ts',
+    mails: false,
+    starts: false,
+    bulletin: true,
+  },
+  'bulletin-held-case-page': {
+    entry: 'functions/bulletin/held-case-page.ts',
+    mails: false,
+    starts: false,
+    bulletin: true,
+  },
+  'bulletin-correct-case': {
+    entry: 'functions/bulletin/correct-case.ts',
     mails: false,
     starts: false,
     bulletin: true,
@@ -134,6 +147,18 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     path: '/bulletin-drafts/{draftId}/decision',
     function: 'bulletin-decide',
+    auth: 'staff',
+  },
+  {
+    method: 'GET',
+    path: '/bulletin-cases/{ticketId}/review/{holdId}',
+    function: 'bulletin-held-case-page',
+    auth: 'link',
+  },
+  {
+    method: 'POST',
+    path: '/bulletin-cases/{ticketId}/public-text',
+    function: 'bulletin-correct-case',
     auth: 'staff',
   },
 ];

@@ -602,20 +602,30 @@ function maskValue(value: string, kind: PersonalDataKind): string {
 
 const CONTEXT = 10;
 
-function excerpts(text: string, chosen: Candidate[]): string[] {
-  let masked = text;
+function masked(text: string, spans: readonly Pick<Candidate, 'start' | 'end' | 'kind'>[]): string {
+  let out = text;
   // Masking keeps lengths for BMP text, so later spans still line up; go right to left anyway.
-  for (const c of [...chosen].sort((a, b) => b.start - a.start)) {
-    masked =
-      masked.slice(0, c.start) +
-      maskValue(text.slice(c.start, c.end), c.kind) +
-      masked.slice(c.end);
+  for (const c of [...spans].sort((a, b) => b.start - a.start)) {
+    out = out.slice(0, c.start) + maskValue(text.slice(c.start, c.end), c.kind) + out.slice(c.end);
   }
+  return out;
+}
+
+/** The whole text with every finding masked as in the excerpts: safe to show anyone. */
+export function maskFindings(text: string, findings: readonly PrivacyFinding[]): string {
+  return masked(
+    text,
+    findings.map((f) => ({ start: f.index, end: f.index + f.length, kind: f.kind })),
+  );
+}
+
+function excerpts(text: string, chosen: Candidate[]): string[] {
+  const maskedText = masked(text, chosen);
   return chosen.map((c) => {
     const from = Math.max(0, c.start - CONTEXT);
-    const to = Math.min(masked.length, c.end + CONTEXT);
-    const body = masked.slice(from, to).replace(/\s+/g, ' ');
-    return `${from > 0 ? '…' : ''}${body}${to < masked.length ? '…' : ''}`;
+    const to = Math.min(maskedText.length, c.end + CONTEXT);
+    const body = maskedText.slice(from, to).replace(/\s+/g, ' ');
+    return `${from > 0 ? '…' : ''}${body}${to < maskedText.length ? '…' : ''}`;
   });
 }
 

@@ -62,6 +62,8 @@ export function bulletinDeps(): BulletinDeps {
       subscribers: addresses(process.env.BULLETIN_SUBSCRIBERS),
       siteUrl,
       draftUrl: (draftId) => `${publicBaseUrl}/bulletin-drafts/${draftId}`,
+      reviewUrl: (ticketId, holdId) =>
+        `${publicBaseUrl}/bulletin-cases/${ticketId}/review/${holdId}`,
     },
     now,
     newDraftId: newReplyId,
