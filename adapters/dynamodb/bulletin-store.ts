@@ -290,6 +290,28 @@ export class DynamoBulletinStore implements BulletinStore {
     }
   }
 
+  async claimNotification(issueNumber: number, at: string): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.bulletinIssue(issueNumber),
+        UpdateExpression: 'SET notifiedAt = :at',
+        ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(notifiedAt)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+  }
+
+  async releaseNotification(issueNumber: number): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.bulletinIssue(issueNumber),
+        UpdateExpression: 'REMOVE notifiedAt',
+      }),
+    );
+  }
+
   async holdCase(ticketId: string, hold: PrivacyHold): Promise<boolean> {
     // Out of the sparse index: later runs do not collect it until a reviewer corrects it.
     return this.conditional(

@@ -95,6 +95,10 @@ export interface BulletinStore extends HeldCaseStore {
    * 'already' when this very draft is issue N already (a retry).
    */
   publish(issue: PublishedIssue): Promise<'published' | 'already'>;
+  /** Marks issue N's subscribers as mailed; false when an earlier attempt already did. */
+  claimNotification(issueNumber: number, at: string): Promise<boolean>;
+  /** Undoes the claim after the mail failed, so that the retry mails. */
+  releaseNotification(issueNumber: number): Promise<void>;
 }
 
 /** Where published files go (the bulletin bucket); keys are relative to the site root. */
@@ -448,12 +452,23 @@ export async function notifySubscribers(
   if (to.length === 0) return { notified: 0 };
   const url = new URL(SITE_FILES.page(issueNumber), deps.config.siteUrl).href;
   const zh = issue.bulletin.text.zh;
-  await deps.mailer.send({
-    to,
-    subject: `【12345】${zh.fullTitle}已发布`,
-    text: `${zh.fullTitle}\n${zh.summary}\n${url}\n\n${issue.bulletin.text.en.fullTitle}: ${url}`,
-    html: `<p>${escapeHtml(zh.fullTitle)}</p><p>${escapeHtml(zh.summary)}</p><p><a href="${escapeHtml(url)}">${escapeHtml(url)}</a></p>`,
-  });
+  // Claimed before sending: a retried step (or a duplicate invocation) finds the claim and sends
+  // nothing, so no subscriber is mailed twice. A failed send gives the claim back for the retry;
+  // only a crash between the claim and the send could leave an issue unannounced.
+  if (!(await deps.store.claimNotification(issueNumber, deps.now().toISOString()))) {
+    return { notified: 0 };
+  }
+  try {
+    await deps.mailer.send({
+      to,
+      subject: `【12345】${zh.fullTitle}已发布`,
+      text: `${zh.fullTitle}\n${zh.summary}\n${url}\n\n${issue.bulletin.text.en.fullTitle}: ${url}`,
+      html: `<p>${escapeHtml(zh.fullTitle)}</p><p>${escapeHtml(zh.summary)}</p><p><a href="${escapeHtml(url)}">${escapeHtml(url)}</a></p>`,
+    });
+  } catch (error) {
+    await deps.store.releaseNotification(issueNumber);
+    throw error;
+  }
   return { notified: to.length };
 }
 

@@ -17,6 +17,7 @@ import { DynamoBulletinStore, recordApprovedCase } from '#adapters/dynamodb/bull
 import { INDEXES, keys, UNPUBLISHED_UNREASONABLE } from '#adapters/dynamodb/keys';
 import type { Bulletin } from '#core/bulletin/model';
 import type { ApprovedUnreasonableCase } from '#core/unreasonable';
+import { invokeFunction } from '#local/functions';
 import { LOCAL_BULLETIN_BUCKET, type LocalStack } from '#local/stack';
 import { type Api, apiClient, eventually, startTestStack } from '../support/local-stack.ts';
 
@@ -319,6 +320,9 @@ describe('the bulletin run on the synthesized ASL', () => {
     const notices = stack.ses.messages().filter((m) => m.to.includes(SUBSCRIBERS));
     expect(notices).toHaveLength(1);
     expect(notices[0]?.text).toContain('/bulletins/1.html');
+    // A retried or duplicated Notify finds the issue announced and mails nobody again.
+    expect(await invokeFunction('bulletin-notify', { issueNumber: 1 })).toEqual({ notified: 0 });
+    expect(stack.ses.messages().filter((m) => m.to.includes(SUBSCRIBERS))).toHaveLength(1);
   });
 
   it('numbers the next published issue 2, linked to issue 1, after a held case, a rejected and a timed-out run', async () => {
