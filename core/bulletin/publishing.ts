@@ -279,7 +279,15 @@ export async function checkDraftPrivacy(
   const draft = await requireDraft(deps, draftId);
   const sources = await deps.store.getUnpublished(draft.ticketIds);
   const findings = checkBulletinPrivacy(draft.bulletin, knownIdentifiersFromCases(sources));
-  if (findings.length > 0) throw new BulletinPrivacyError(findings);
+  // cases[i] is printed in ticketIds order: name the ticket, which is what a person can look up.
+  const named = findings.map((f) => ({
+    ...f,
+    where: f.where.replace(/^cases\[(\d+)\]/, (m, i) => {
+      const id = draft.ticketIds[Number(i)];
+      return id ? `${m} (ticket ${id})` : m;
+    }),
+  }));
+  if (findings.length > 0) throw new BulletinPrivacyError(named);
   return { clean: true };
 }
 
