@@ -37,15 +37,19 @@ const CASES = [
   },
 ];
 
-async function publishIssue(index: number): Promise<void> {
-  const api = apiClient(stack);
+function localDocuments(): DynamoDBDocumentClient {
   const local = {
     region: 'cn-north-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   };
-  const documents = DynamoDBDocumentClient.from(
+  return DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint: stack.urls.dynamodb, ...local }),
   );
+}
+
+async function publishIssue(index: number): Promise<void> {
+  const api = apiClient(stack);
+  const documents = localDocuments();
   // index -1: publish what is already queued (a corrected held case).
   const c = CASES[index];
   if (c) {
@@ -72,18 +76,12 @@ async function publishIssue(index: number): Promise<void> {
 }
 
 /**
- * A case naming people and an e-mail address: held by the run (which then has nothing left to
+ * A case naming people and a WeChat id: held by the run (which then has nothing left to
  * publish), corrected by a reviewer accepting the suggestion, published in the next run.
  */
 async function publishHeldThenCorrected(): Promise<void> {
   const api = apiClient(stack);
-  const local = {
-    region: 'cn-north-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  };
-  const documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: stack.urls.dynamodb, ...local }),
-  );
+  const documents = localDocuments();
   const table = process.env.TABLE_NAME as string;
   const ticketId = '20261105-000003';
   await documents.send(
