@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   Arn,
   ArnFormat,
@@ -66,6 +67,25 @@ export interface HotlineStackProps extends StackProps {
  * Scheduler cron in Asia/Shanghai (default 09:00 on the 1st of each month), the reviewers' and
  * subscribers' addresses (comma-separated), the approval timeout and the public site address.
  */
+/**
+ * The bulletin's privacy guard segments Chinese with jieba, a native addon that esbuild cannot
+ * bundle (a .node binary, and a dictionary read from its own folder). It ships beside the bundle,
+ * installed for the functions' platform (linux arm64 glibc) whatever machine synthesizes.
+ */
+const JIEBA = '@node-rs/jieba';
+const JIEBA_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    dependencies: Record<string, string>;
+  }
+).dependencies[JIEBA];
+const jiebaForArm64 = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (_input: string, output: string) => [
+    `cd "${output}" && npm install --no-save --no-package-lock --no-audit --no-fund --os=linux --cpu=arm64 --libc=glibc ${JIEBA}@${JIEBA_VERSION}`,
+  ],
+};
+
 function bulletinSettings(scope: Construct) {
   const get = (key: string) => String(scope.node.tryGetContext(`hotline:${key}`) ?? '');
   return {
@@ -200,8 +220,9 @@ export class HotlineStack extends Stack {
           sourceMap: true,
           mainFields: ['module', 'main'],
           // The runtime ships the AWS SDK v3, but pinning our own keeps local and cloud identical.
-          externalModules: [],
+          externalModules: 'bulletin' in spec ? [JIEBA] : [],
           banner: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
+          ...('bulletin' in spec ? { commandHooks: jiebaForArm64 } : {}),
         },
       });
       (fn.node.defaultChild as CfnFunction).addMetadata(FUNCTION_KEY_METADATA, key);
