@@ -198,7 +198,8 @@ export const FUNCTIONS = {
   },
   'bulletin-draft': {
     entry: 'functions/bulletin/draft.ts',
-    mails: false,
+    // Mails the reviewers about each case it holds for personal data.
+    mails: true,
     starts: false,
     bulletin: true,
   },
@@ -227,7 +228,7 @@ export const FUNCTIONS = {
     mails: true,
     starts: false,
     bulletin: true,
-    table: 'read',
+    // Marks the issue announced before mailing, so a retried notify mails nobody twice.
   },
   'bulletin-draft-page': {
     entry: 'functions/bulletin/draft-page.ts',
@@ -259,6 +260,19 @@ export const FUNCTIONS = {
     table: 'read',
     dispatchModel: true,
     retrain: true,
+  },
+  'bulletin-held-case-page': {
+    entry: 'functions/bulletin/held-case-page.ts',
+    mails: false,
+    starts: false,
+    bulletin: true,
+    table: 'read',
+  },
+  'bulletin-correct-case': {
+    entry: 'functions/bulletin/correct-case.ts',
+    mails: false,
+    starts: false,
+    bulletin: true,
   },
 } as const satisfies Record<string, FunctionSpec>;
 
@@ -316,6 +330,18 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     path: '/bulletin-drafts/{draftId}/decision',
     function: 'bulletin-decide',
+    auth: 'staff',
+  },
+  {
+    method: 'GET',
+    path: '/bulletin-cases/{ticketId}/review/{holdId}',
+    function: 'bulletin-held-case-page',
+    auth: 'link',
+  },
+  {
+    method: 'POST',
+    path: '/bulletin-cases/{ticketId}/public-text',
+    function: 'bulletin-correct-case',
     auth: 'staff',
   },
 ];

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   Arn,
   ArnFormat,
@@ -81,6 +82,29 @@ export interface HotlineStackProps extends StackProps {
   /** The public base URL units' reply links point at (a custom domain of the HTTP API). */
   publicBaseUrl?: string;
 }
+
+/**
+ * The bulletin's privacy guard and the dispatch model segment Chinese with jieba, a native addon
+ * that esbuild cannot bundle (a .node binary, and a dictionary read from its own folder). It ships
+ * beside the bundle, installed for the functions' platform (linux arm64 glibc) whatever machine
+ * synthesizes.
+ */
+const JIEBA = '@node-rs/jieba';
+const JIEBA_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    dependencies: Record<string, string>;
+  }
+).dependencies[JIEBA];
+/** Functions whose code reaches jieba: the privacy guard, the dispatch model. */
+const usesJieba = (spec: FunctionSpec) =>
+  Boolean(spec.bulletin || spec.dispatchModel || spec.retrain);
+const jiebaForArm64 = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (_input: string, output: string) => [
+    `cd "${output}" && npm install --no-save --no-package-lock --no-audit --no-fund --os=linux --cpu=arm64 --libc=glibc ${JIEBA}@${JIEBA_VERSION}`,
+  ],
+};
 
 /**
  * The bulletin run's settings, from CDK context (`-c hotline:bulletinSchedule=…`): an EventBridge
@@ -269,8 +293,9 @@ export class HotlineStack extends Stack {
           sourceMap: true,
           mainFields: ['module', 'main'],
           // The runtime ships the AWS SDK v3, but pinning our own keeps local and cloud identical.
-          externalModules: [],
+          externalModules: usesJieba(spec) ? [JIEBA] : [],
           banner: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
+          ...(usesJieba(spec) ? { commandHooks: jiebaForArm64 } : {}),
         },
       });
       (fn.node.defaultChild as CfnFunction).addMetadata(FUNCTION_KEY_METADATA, key);

@@ -68,7 +68,7 @@ export function bulletinWorkflow(
     fns.draft,
     { ticketIds: JsonPath.listAt('$.collected.ticketIds') },
     '$.draft',
-    'Draft the next issue (number continues the series; claimed only when published)',
+    'Hold cases with personal data (reviewers mailed); draft the next issue from the rest (number claimed only when published)',
   );
   const checkPrivacy = invoke(
     'CheckPrivacy',
@@ -135,11 +135,20 @@ export function bulletinWorkflow(
     )
     .otherwise(new Succeed(scope, 'Rejected', { comment: 'The cases stay unpublished' }));
 
-  const anything = new Choice(scope, 'AnythingToPublish?')
+  // Cases with personal data are held by the Draft step (reviewers mailed); the rest go on.
+  const anythingLeft = new Choice(scope, 'AnythingLeft?')
     .when(
-      Condition.numberGreaterThan('$.collected.count', 0),
-      draft.next(checkPrivacy).next(requestApproval).next(decided),
+      Condition.numberGreaterThan('$.draft.totalCases', 0),
+      checkPrivacy.next(requestApproval).next(decided),
     )
+    .otherwise(
+      new Succeed(scope, 'AllHeld', {
+        comment: 'Every collected case was held for the reviewers to correct',
+      }),
+    );
+
+  const anything = new Choice(scope, 'AnythingToPublish?')
+    .when(Condition.numberGreaterThan('$.collected.count', 0), draft.next(anythingLeft))
     .otherwise(new Succeed(scope, 'NothingToPublish'));
 
   return collect.next(anything);

@@ -8,6 +8,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { CaseCorrection, PrivacyHold, StoredCase } from '#core/bulletin/holds';
 import type { BulletinSummary } from '#core/bulletin/model';
 import {
   type BulletinDraftRecord,
@@ -15,6 +16,8 @@ import {
   IssueNumberTakenError,
   type PublishedIssue,
 } from '#core/bulletin/publishing';
+import { NotFoundError } from '#core/errors';
+import type { HistoryEntry, Ticket } from '#core/ticket';
 import { type ApprovedUnreasonableCase, approvedUnreasonableCaseSchema } from '#core/unreasonable';
 import { approvedCaseItem, INDEXES, keys, UNPUBLISHED_UNREASONABLE } from './keys.ts';
 
@@ -284,6 +287,160 @@ export class DynamoBulletinStore implements BulletinStore {
       if (existing) throw new IssueNumberTakenError(n);
       const reasons = (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None').join(',');
       throw new Error(`publishing issue ${n} was refused (${reasons})`);
+    }
+  }
+
+  async claimNotification(issueNumber: number, at: string): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.bulletinIssue(issueNumber),
+        UpdateExpression: 'SET notifiedAt = :at',
+        ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(notifiedAt)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+  }
+
+  async releaseNotification(issueNumber: number): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.bulletinIssue(issueNumber),
+        UpdateExpression: 'REMOVE notifiedAt',
+      }),
+    );
+  }
+
+  async holdCase(ticketId: string, hold: PrivacyHold): Promise<boolean> {
+    // Out of the sparse index: later runs do not collect it until a reviewer corrects it.
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.unreasonableCase(ticketId),
+        UpdateExpression: 'SET privacyHold = :hold REMOVE #gpk, #gsk',
+        ConditionExpression: '#gpk = :unpublished AND attribute_not_exists(privacyHold)',
+        ExpressionAttributeNames: {
+          '#gpk': INDEXES.bulletinQueue.partition,
+          '#gsk': INDEXES.bulletinQueue.sort,
+        },
+        ExpressionAttributeValues: { ':hold': hold, ':unpublished': UNPUBLISHED_UNREASONABLE },
+      }),
+    );
+  }
+
+  private requeue(ticketId: string, approvedAt: string) {
+    return {
+      Key: keys.unreasonableCase(ticketId),
+      names: { '#gpk': INDEXES.bulletinQueue.partition, '#gsk': INDEXES.bulletinQueue.sort },
+      values: { ':unpublished': UNPUBLISHED_UNREASONABLE, ':sort': `${approvedAt}#${ticketId}` },
+    };
+  }
+
+  async releaseHold(ticketId: string, holdId: string): Promise<boolean> {
+    const c = await this.getCase(ticketId);
+    if (!c) return false;
+    const q = this.requeue(ticketId, c.approvedAt);
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: q.Key,
+        UpdateExpression: 'SET #gpk = :unpublished, #gsk = :sort REMOVE privacyHold',
+        ConditionExpression: 'privacyHold.holdId = :hold',
+        ExpressionAttributeNames: q.names,
+        ExpressionAttributeValues: { ...q.values, ':hold': holdId },
+      }),
+    );
+  }
+
+  async getCase(ticketId: string): Promise<StoredCase | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: keys.unreasonableCase(ticketId),
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return undefined;
+    return {
+      ...caseOf(Item),
+      ...(Item.privacyHold ? { privacyHold: Item.privacyHold as PrivacyHold } : {}),
+      ...(typeof Item.publishedIn === 'number' ? { publishedIn: Item.publishedIn } : {}),
+    };
+  }
+
+  async correctCase(correction: CaseCorrection): Promise<boolean> {
+    const { ticketId, holdId, texts } = correction;
+    const c = await this.getCase(ticketId);
+    const { Item: meta } = await this.client.send(
+      new GetCommand({ TableName: this.table, Key: keys.ticket(ticketId), ConsistentRead: true }),
+    );
+    if (!c || !meta)
+      throw new NotFoundError('no such ticket', [{ field: 'ticketId', problem: 'not found' }]);
+    const ticket = meta as unknown as Ticket;
+    const fields = Object.keys(texts);
+    const q = this.requeue(ticketId, c.approvedAt);
+    const history: HistoryEntry = {
+      version: ticket.version + 1,
+      at: correction.at,
+      actor: correction.actor,
+      event: 'bulletin_text_corrected',
+      from: ticket.status,
+      to: ticket.status,
+      reason: correction.reason,
+      details: { fields, holdId },
+    };
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: q.Key,
+                UpdateExpression: `SET #gpk = :unpublished, #gsk = :sort${fields.map((_, i) => `, #f${i} = :f${i}`).join('')} REMOVE privacyHold`,
+                ConditionExpression: 'privacyHold.holdId = :hold',
+                ExpressionAttributeNames: {
+                  ...q.names,
+                  ...Object.fromEntries(fields.map((f, i) => [`#f${i}`, f])),
+                },
+                ExpressionAttributeValues: {
+                  ...q.values,
+                  ':hold': holdId,
+                  ...Object.fromEntries(
+                    fields.map((f, i) => [`:f${i}`, texts[f as keyof typeof texts]]),
+                  ),
+                },
+              },
+            },
+            {
+              // The history line is numbered by the ticket's version, as every transition's is.
+              Update: {
+                TableName: this.table,
+                Key: keys.ticket(ticketId),
+                UpdateExpression: 'SET #version = :next',
+                ConditionExpression: '#version = :current',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: {
+                  ':next': ticket.version + 1,
+                  ':current': ticket.version,
+                },
+              },
+            },
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...keys.history(ticketId, history.version), ...history },
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return false;
+      throw error;
     }
   }
 

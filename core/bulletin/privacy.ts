@@ -1,5 +1,6 @@
 import type { ApprovedUnreasonableCase } from '../unreasonable.ts';
 import type { Bulletin } from './model.ts';
+import { COMPOUND_SURNAMES, findPersonNames, SINGLE_SURNAMES, TITLES } from './names.ts';
 
 /**
  * The privacy guard for published bulletins. It only reports: a finding stops the run and a
@@ -21,6 +22,10 @@ export const PERSONAL_DATA_KINDS = [
   'address',
   'ticket_number',
   'call_id',
+  'email',
+  'wechat',
+  'qq',
+  'social_handle',
 ] as const;
 export type PersonalDataKind = (typeof PERSONAL_DATA_KINDS)[number];
 
@@ -36,6 +41,11 @@ export interface PrivacyFinding {
   index: number;
   length: number;
   confidence: FindingConfidence;
+  /**
+   * The standard masking of the found text (赵建军 → 赵某某, 13912345678 → 139****5678, an
+   * address → its road). Only a suggestion for a person to accept: the guard never applies it.
+   */
+  suggestion: string;
 }
 
 /** Identifiers taken from the source tickets, looked for verbatim and in common variants. */
@@ -162,6 +172,10 @@ const NOT_A_QUANTITY = '(?![\\d.%]|平|米|万|元|个|人|余|多|年|月|日|�
 const ROOM_TAIL = `(?:\\d{3,4}${NOT_A_QUANTITY})?`;
 const ESTATE = '(?:小区|花园|家园|嘉园|佳园|公寓|新村|苑|大厦|社区|宿舍|家属院|公馆|山庄|名邸)';
 
+/** The word for an account and what people put between it and the id: 微信号：, QQ号码是, 抖音ID . */
+const ACCOUNT_WORD = (platforms: string) =>
+  `(?:${platforms})(?:号码?|号|群|ID|id|Id|UID|uid|账号|帐号|名)?[ ]?(?:[:：(（]|是|为)?[ ]?`;
+
 interface Pattern {
   kind: PersonalDataKind;
   re: RegExp;
@@ -235,8 +249,9 @@ const PATTERNS: Pattern[] = [
   },
   {
     kind: 'mobile',
-    // Half-masked numbers ("138****5678") still narrow a caller down to a handful of people.
-    re: /(?<![\d])1[3-9]\d[*xX×]{4}\d{4}(?![\d])/g,
+    // Half-masked numbers ("138xxxx5678") still narrow a caller down to a handful of people,
+    // except the standard masking "138****5678" that the guard itself suggests (issue #9).
+    re: /(?<![\d])1[3-9]\d(?![*]{4}\d{4}(?!\d))[*xX×]{4}\d{4}(?![\d])/g,
     rank: 4,
     confidence: 'low',
   },
@@ -283,9 +298,9 @@ const PATTERNS: Pattern[] = [
   {
     kind: 'address',
     // A named estate with building numbers: 阳光小区3号楼2单元, 幸福家园5-2-301. "某小区" is the
-    // anonymous form and is left alone.
+    // anonymous form and is left alone, and so is a bare 小区 after a word ("在小区3号楼和5号楼之间").
     re: new RegExp(
-      `(?<!某)${ESTATE}(?:(?:\\d+|[A-Za-z])(?:号楼|号院|#楼?|单元|(?:栋|幢|座)(?!楼|房|住))${SUB_UNIT}*${ROOM_TAIL}|\\d+-\\d+-\\d+(?:室|号)?|\\d+-\\d+(?:室|号))`,
+      `(?<![某在的和与该本其此这那个])${ESTATE}(?:(?:\\d+|[A-Za-z])(?:号楼|号院|#楼?|单元|(?:栋|幢|座)(?!楼|房|住))${SUB_UNIT}*${ROOM_TAIL}|\\d+-\\d+-\\d+(?:室|号)?|\\d+-\\d+(?:室|号))`,
       'g',
     ),
     rank: 8,
@@ -315,6 +330,49 @@ const PATTERNS: Pattern[] = [
     confidence: 'medium',
   },
   {
+    kind: 'email',
+    re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![A-Za-z0-9-])/g,
+    rank: 1,
+    confidence: 'high',
+  },
+  {
+    kind: 'wechat',
+    // wxid_… is WeChat's own id; a chosen id only next to the word, since its shape is any word.
+    re: new RegExp(
+      `(?<![A-Za-z0-9_])wxid_[A-Za-z0-9]{6,}|(?<=${ACCOUNT_WORD('微信|威信|薇信|VX|vx|Vx|WX|wx|V信|v信')})[A-Za-z][-_A-Za-z0-9]{5,19}(?![-_A-Za-z0-9@.])`,
+      'g',
+    ),
+    rank: 3,
+    confidence: 'high',
+  },
+  {
+    kind: 'qq',
+    re: new RegExp(`(?<=${ACCOUNT_WORD('QQ|qq|Qq')})[1-9]\\d{4,11}(?![\\d@])`, 'g'),
+    rank: 3,
+    confidence: 'high',
+  },
+  {
+    kind: 'social_handle',
+    // An id after the platform's name: 抖音号dy_xiaowang88, B站UID：35467788.
+    re: new RegExp(
+      `(?<=${ACCOUNT_WORD('抖音|快手|小红书|微博|B站|b站|哔哩哔哩|bilibili|头条|今日头条|视频号|推特|知乎|百度贴吧|贴吧|陌陌|探探|钉钉')})[A-Za-z0-9][-_.A-Za-z0-9]{3,29}(?![-_A-Za-z0-9@])`,
+      'g',
+    ),
+    rank: 3,
+    // Pure letters are a word ("App"); a short number is a year or a count.
+    classify: (m) =>
+      /[_\-.]|[A-Za-z].*\d|\d.*[A-Za-z]|^\d{5,}$/.test(m)
+        ? { kind: 'social_handle', confidence: 'high' }
+        : null,
+  },
+  {
+    kind: 'social_handle',
+    // @name, cut before the verbs that follow a Chinese handle (no space ends it).
+    re: /(?<![A-Za-z0-9._%+-])@[\p{Script=Han}A-Za-z0-9_-]{2,30}?(?=发|要求|散布|直播|冒充|造谣|辱骂|道歉|的|在|说|称|等|是|和|[^\p{Script=Han}A-Za-z0-9_-]|$)/gu,
+    rank: 3,
+    confidence: 'medium',
+  },
+  {
     kind: 'call_id',
     // Twilio CallSid and UUIDs, the shapes call ids take in the phone-system adapters.
     re: /(?<![0-9A-Za-z])(?:CA[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![0-9A-Za-z])/gi,
@@ -323,31 +381,8 @@ const PATTERNS: Pattern[] = [
   },
 ];
 
-// Common surnames whose character is not also an everyday word before 先生/女士 ("向女士解释"
-// means "explained to the lady"), for the honorific forms callers are usually recorded under.
-const SURNAMES =
-  '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁沈姚卢姜崔钟谭陆汪范金石廖贾夏韦邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔汤';
-const COMPOUND_SURNAMES = [
-  '欧阳',
-  '司马',
-  '诸葛',
-  '上官',
-  '东方',
-  '皇甫',
-  '令狐',
-  '慕容',
-  '公孙',
-  '司徒',
-  '夏侯',
-  '尉迟',
-  '长孙',
-  '宇文',
-  '轩辕',
-  '端木',
-];
-const HONORIFICS = '(?:先生|女士|小姐|师傅|大爷|大娘|大妈)';
+// The honorific forms a caller is recorded under, looked for with the recorded caller's surname.
 const KNOWN_HONORIFICS = '(?:先生|女士|小姐|师傅|大爷|大娘|大妈|阿姨|老师|同志|老人)';
-const GENERIC_NAME = new RegExp(`[${SURNAMES}]${HONORIFICS}`, 'g');
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -359,7 +394,7 @@ function* matches(re: RegExp, text: string): Generator<RegExpExecArray> {
   }
 }
 
-function patternCandidates(n: string): Candidate[] {
+function patternCandidates(n: string, names: boolean): Candidate[] {
   const out: Candidate[] = [];
   for (const p of PATTERNS) {
     for (const m of matches(p.re, n)) {
@@ -371,14 +406,10 @@ function patternCandidates(n: string): Candidate[] {
       if (c) out.push({ ...c, start: m.index, end: m.index + m[0].length, rank });
     }
   }
-  for (const m of matches(GENERIC_NAME, n)) {
-    out.push({
-      kind: 'name',
-      start: m.index,
-      end: m.index + m[0].length,
-      confidence: 'medium',
-      rank: 10,
-    });
+  if (names) {
+    for (const span of findPersonNames(n)) {
+      out.push({ kind: 'name', ...span, confidence: 'medium', rank: 10 });
+    }
   }
   return out;
 }
@@ -543,6 +574,18 @@ function maskValue(value: string, kind: PersonalDataKind): string {
     return chars.map((c, i) => (i === 0 ? c : hide(c))).join('');
   }
   if (kind === 'plate') return chars.map((c, i) => (i === 0 ? c : hide(c))).join('');
+  if (kind === 'email' || kind === 'wechat' || kind === 'qq' || kind === 'social_handle') {
+    // Accounts: the first character and the punctuation, so "@" and "@163.com" stay readable.
+    let shown = false;
+    return chars
+      .map((c) => {
+        if (!/[\p{L}\p{N}]/u.test(c)) return c;
+        if (shown) return hide(c);
+        shown = true;
+        return c;
+      })
+      .join('');
+  }
   // Numbers: keep a short head and tail so the reviewer can tell which one it is.
   const alnum = chars.filter((c) => /[\p{L}\p{N}]/u.test(c)).length;
   const head = kind === 'call_id' ? 4 : alnum > 8 ? 3 : 2;
@@ -559,24 +602,41 @@ function maskValue(value: string, kind: PersonalDataKind): string {
 
 const CONTEXT = 10;
 
-function excerpts(text: string, chosen: Candidate[]): string[] {
-  let masked = text;
+function masked(text: string, spans: readonly Pick<Candidate, 'start' | 'end' | 'kind'>[]): string {
+  let out = text;
   // Masking keeps lengths for BMP text, so later spans still line up; go right to left anyway.
-  for (const c of [...chosen].sort((a, b) => b.start - a.start)) {
-    masked =
-      masked.slice(0, c.start) +
-      maskValue(text.slice(c.start, c.end), c.kind) +
-      masked.slice(c.end);
+  for (const c of [...spans].sort((a, b) => b.start - a.start)) {
+    out = out.slice(0, c.start) + maskValue(text.slice(c.start, c.end), c.kind) + out.slice(c.end);
   }
+  return out;
+}
+
+/** The whole text with every finding masked as in the excerpts: safe to show anyone. */
+export function maskFindings(text: string, findings: readonly PrivacyFinding[]): string {
+  return masked(
+    text,
+    findings.map((f) => ({ start: f.index, end: f.index + f.length, kind: f.kind })),
+  );
+}
+
+function excerpts(text: string, chosen: Candidate[]): string[] {
+  const maskedText = masked(text, chosen);
   return chosen.map((c) => {
     const from = Math.max(0, c.start - CONTEXT);
-    const to = Math.min(masked.length, c.end + CONTEXT);
-    const body = masked.slice(from, to).replace(/\s+/g, ' ');
-    return `${from > 0 ? '…' : ''}${body}${to < masked.length ? '…' : ''}`;
+    const to = Math.min(maskedText.length, c.end + CONTEXT);
+    const body = maskedText.slice(from, to).replace(/\s+/g, ' ');
+    return `${from > 0 ? '…' : ''}${body}${to < maskedText.length ? '…' : ''}`;
   });
 }
 
-/** Personal data in one text. `where` labels the findings (default 'text'). */
+/**
+ * Names of people are looked for in the cases' texts, not in the bulletin's own fixed wording
+ * (its issuer and the officials it may name are public by design). The tickets' recorded names
+ * are looked for everywhere.
+ */
+const isCaseText = (where: string) => where === 'text' || where.startsWith('cases[');
+
+/** Personal data in one text. `where` labels the findings (default 'text', a case text). */
 export function findPersonalData(
   text: string,
   known: KnownIdentifiers = {},
@@ -584,7 +644,10 @@ export function findPersonalData(
 ): PrivacyFinding[] {
   if (text.length === 0) return [];
   const n = normalizeForDetection(text);
-  const chosen = resolve([...knownCandidates(n, known), ...patternCandidates(n)]);
+  const chosen = resolve([
+    ...knownCandidates(n, known),
+    ...patternCandidates(n, isCaseText(where)),
+  ]);
   const ex = excerpts(text, chosen);
   return chosen.map((c, i) => ({
     kind: c.kind,
@@ -593,7 +656,63 @@ export function findPersonalData(
     index: c.start,
     length: c.end - c.start,
     confidence: c.confidence,
+    suggestion: suggestMasking(n.slice(c.start, c.end), c.kind),
   }));
+}
+
+const REMOVED: Partial<Record<PersonalDataKind, string>> = {
+  id_number: '（证件号码已隐去）',
+  bank_card: '（账号已隐去）',
+  ticket_number: '（工单号已隐去）',
+  call_id: '（通话编号已隐去）',
+  email: '（邮箱已隐去）',
+  wechat: '（微信号已隐去）',
+  qq: '（QQ号已隐去）',
+  social_handle: '（账号已隐去）',
+};
+
+/**
+ * The standard public form of one finding (its normalised text): names keep the surname or the
+ * title (赵建军 → 赵某某, 张主任 → 某主任), phones the operator prefix and last four digits,
+ * addresses the road, plates the province. Account and document numbers are taken out.
+ */
+export function suggestMasking(value: string, kind: PersonalDataKind): string {
+  const removed = REMOVED[kind];
+  if (removed) return removed;
+  if (kind === 'name') {
+    const plain = value.replace(/[\s·]/g, '');
+    const title = TITLES.find((t) => plain.length > t.length && plain.endsWith(t));
+    if (title) return `某${title}`;
+    if (/^[老小]/.test(plain) && plain.length === 2) return '某某';
+    const compound = COMPOUND_SURNAMES.find((c) => plain.startsWith(c));
+    if (compound) return `${compound}某某`;
+    const first = plain[0] ?? '';
+    return SINGLE_SURNAMES.includes(first) && !value.includes('·') ? `${first}某某` : '某某';
+  }
+  if (kind === 'mobile') {
+    const d = value.replace(/\D/g, '').replace(/^(?:0086|86)(?=1\d{10}$)/, '');
+    return /^1\d{10}$/.test(d) ? `${d.slice(0, 3)}****${d.slice(-4)}` : '（电话已隐去）';
+  }
+  if (kind === 'landline') {
+    const area = /^\(?(0\d{2,3})\)?[ -]?\d{7,8}/.exec(value.replace(/^(?:\+|00)86[ -]?\(?0?/, '0'));
+    return area ? `${area[1]}-****` : '（电话已隐去）';
+  }
+  if (kind === 'plate') return `${value.replace(/[ ·.-]/g, '').slice(0, 2)}*****`;
+  // address: the road, estate or village the number belongs to; the number and below go.
+  const road = /^[^\d一二三四五六七八九十百零〇两A-Za-z#-]*/.exec(value)?.[0] ?? '';
+  return road.length > 0 && road !== value ? road : '某处';
+}
+
+/**
+ * The text with every finding's suggestion in place of the finding: what the reviewer is shown
+ * as "after", and what is stored only when they accept it.
+ */
+export function applySuggestions(text: string, findings: readonly PrivacyFinding[]): string {
+  let out = text;
+  for (const f of [...findings].sort((a, b) => b.index - a.index)) {
+    out = out.slice(0, f.index) + f.suggestion + out.slice(f.index + f.length);
+  }
+  return out;
 }
 
 function walkStrings(value: unknown, path: string, visit: (path: string, text: string) => void) {

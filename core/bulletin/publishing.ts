@@ -5,6 +5,13 @@ import { escapeHtml } from '../html.ts';
 import type { Mail, Mailer } from '../ports.ts';
 import type { ApprovedUnreasonableCase } from '../unreasonable.ts';
 import { draftBulletin, orderBulletinCases, publishBulletin, summarizeBulletin } from './draft.ts';
+import {
+  type HeldCaseStore,
+  heldFindings,
+  holdMail,
+  type PrivacyHold,
+  screenCases,
+} from './holds.ts';
 import type { Bulletin, BulletinSummary } from './model.ts';
 import { checkBulletinPrivacy, knownIdentifiersFromCases, type PrivacyFinding } from './privacy.ts';
 import {
@@ -59,7 +66,7 @@ export interface PublishedIssue {
   summary: BulletinSummary;
 }
 
-export interface BulletinStore {
+export interface BulletinStore extends HeldCaseStore {
   /** Oldest approval first, at most `limit`: a Query on the sparse index, never a Scan. */
   listUnpublished(limit: number): Promise<ApprovedUnreasonableCase[]>;
   /** The cases of these tickets that are still unpublished, in no particular order. */
@@ -88,6 +95,10 @@ export interface BulletinStore {
    * 'already' when this very draft is issue N already (a retry).
    */
   publish(issue: PublishedIssue): Promise<'published' | 'already'>;
+  /** Marks issue N's subscribers as mailed; false when an earlier attempt already did. */
+  claimNotification(issueNumber: number, at: string): Promise<boolean>;
+  /** Undoes the claim after the mail failed, so that the retry mails. */
+  releaseNotification(issueNumber: number): Promise<void>;
 }
 
 /** Where published files go (the bulletin bucket); keys are relative to the site root. */
@@ -103,6 +114,8 @@ export interface BulletinConfig {
   siteUrl: string;
   /** The reviewers' page of a draft. */
   draftUrl: (draftId: string) => string;
+  /** The reviewers' page of a case held for personal data. */
+  reviewUrl: (ticketId: string, holdId: string) => string;
 }
 
 export interface BulletinDeps {
@@ -179,15 +192,23 @@ export async function collectCases(
   return { count: cases.length, ticketIds: cases.map((c) => c.ticketId) };
 }
 
+/**
+ * Drafts the next issue from the collected cases that pass the privacy guard. A case that does not
+ * is held (out of the queue) and the reviewers are mailed at once, so that one case never holds
+ * back the others; when nothing is left, no draft is made (totalCases 0) and no number is used.
+ */
 export async function draftIssue(
   deps: BulletinDeps,
   ticketIds: readonly string[],
-): Promise<{ draftId: string; issueNumber: number; totalCases: number }> {
+): Promise<{ draftId?: string; issueNumber?: number; totalCases: number; held: number }> {
   const found = await deps.store.getUnpublished(ticketIds);
+  if (found.length === 0) throw new ConflictError('the collected cases were published meanwhile');
+  const { clean, held } = screenCases(found);
+  for (const h of held) await holdForReview(deps, h.case.ticketId, h.findings);
+  if (clean.length === 0) return { totalCases: 0, held: held.length };
   // Keep the collected (oldest-first) order; draftBulletin then groups by category stably.
   const rank = new Map(ticketIds.map((id, i) => [id, i]));
-  const cases = found.sort((a, b) => (rank.get(a.ticketId) ?? 0) - (rank.get(b.ticketId) ?? 0));
-  if (cases.length === 0) throw new ConflictError('the collected cases were published meanwhile');
+  const cases = clean.sort((a, b) => (rank.get(a.ticketId) ?? 0) - (rank.get(b.ticketId) ?? 0));
   const previous = await deps.store.lastIssue();
   const issueNumber = (previous?.issueNumber ?? 0) + 1;
   const bulletin = draftBulletin({
@@ -205,7 +226,39 @@ export async function draftIssue(
     createdAt: deps.now().toISOString(),
   };
   await deps.store.putDraft(draft);
-  return { draftId: draft.draftId, issueNumber, totalCases: bulletin.totalCases };
+  return {
+    draftId: draft.draftId,
+    issueNumber,
+    totalCases: bulletin.totalCases,
+    held: held.length,
+  };
+}
+
+/**
+ * Holds one case and tells the reviewers. Only the run that moved the case out of the queue mails,
+ * so a retried step does not mail twice; if the mail fails the case goes back to the queue and the
+ * failure stops the step, so a case is never held without the reviewers being told.
+ */
+async function holdForReview(
+  deps: BulletinDeps,
+  ticketId: string,
+  findings: Parameters<typeof heldFindings>[0],
+): Promise<void> {
+  const hold: PrivacyHold = {
+    holdId: deps.newDraftId(),
+    heldAt: deps.now().toISOString(),
+    findings: heldFindings(findings),
+  };
+  if (!(await deps.store.holdCase(ticketId, hold))) return;
+  try {
+    if (deps.config.reviewers.length === 0) throw new Error('no bulletin reviewers are configured');
+    await deps.mailer.send(
+      holdMail(ticketId, hold, deps.config.reviewUrl(ticketId, hold.holdId), deps.config.reviewers),
+    );
+  } catch (error) {
+    await deps.store.releaseHold(ticketId, hold.holdId);
+    throw error;
+  }
 }
 
 async function requireDraft(deps: BulletinDeps, draftId: string): Promise<BulletinDraftRecord> {
@@ -226,7 +279,15 @@ export async function checkDraftPrivacy(
   const draft = await requireDraft(deps, draftId);
   const sources = await deps.store.getUnpublished(draft.ticketIds);
   const findings = checkBulletinPrivacy(draft.bulletin, knownIdentifiersFromCases(sources));
-  if (findings.length > 0) throw new BulletinPrivacyError(findings);
+  // cases[i] is printed in ticketIds order: name the ticket, which is what a person can look up.
+  const named = findings.map((f) => ({
+    ...f,
+    where: f.where.replace(/^cases\[(\d+)\]/, (m, i) => {
+      const id = draft.ticketIds[Number(i)];
+      return id ? `${m} (ticket ${id})` : m;
+    }),
+  }));
+  if (findings.length > 0) throw new BulletinPrivacyError(named);
   return { clean: true };
 }
 
@@ -399,12 +460,23 @@ export async function notifySubscribers(
   if (to.length === 0) return { notified: 0 };
   const url = new URL(SITE_FILES.page(issueNumber), deps.config.siteUrl).href;
   const zh = issue.bulletin.text.zh;
-  await deps.mailer.send({
-    to,
-    subject: `【12345】${zh.fullTitle}已发布`,
-    text: `${zh.fullTitle}\n${zh.summary}\n${url}\n\n${issue.bulletin.text.en.fullTitle}: ${url}`,
-    html: `<p>${escapeHtml(zh.fullTitle)}</p><p>${escapeHtml(zh.summary)}</p><p><a href="${escapeHtml(url)}">${escapeHtml(url)}</a></p>`,
-  });
+  // Claimed before sending: a retried step (or a duplicate invocation) finds the claim and sends
+  // nothing, so no subscriber is mailed twice. A failed send gives the claim back for the retry;
+  // only a crash between the claim and the send could leave an issue unannounced.
+  if (!(await deps.store.claimNotification(issueNumber, deps.now().toISOString()))) {
+    return { notified: 0 };
+  }
+  try {
+    await deps.mailer.send({
+      to,
+      subject: `【12345】${zh.fullTitle}已发布`,
+      text: `${zh.fullTitle}\n${zh.summary}\n${url}\n\n${issue.bulletin.text.en.fullTitle}: ${url}`,
+      html: `<p>${escapeHtml(zh.fullTitle)}</p><p>${escapeHtml(zh.summary)}</p><p><a href="${escapeHtml(url)}">${escapeHtml(url)}</a></p>`,
+    });
+  } catch (error) {
+    await deps.store.releaseNotification(issueNumber);
+    throw error;
+  }
   return { notified: to.length };
 }
 

@@ -36,7 +36,6 @@ const UI_ZH = {
   nav: '通报导航',
   index: '全部通报',
   previous: '上一期',
-  period: '通报期间',
   published: '发布日期',
   feed: '订阅（Atom）',
   intro: '通报说明',
@@ -70,7 +69,6 @@ const UI_EN: UiText = {
   nav: 'Bulletin navigation',
   index: 'All bulletins',
   previous: 'Previous issue',
-  period: 'Period',
   published: 'Published',
   feed: 'Subscribe (Atom)',
   intro: 'About this bulletin',
@@ -193,6 +191,26 @@ function time(isoDate: string, lang: Lang): string {
   return `<time datetime="${escapeHtml(isoDate)}">${escapeHtml(formatDate(isoDate, lang))}</time>`;
 }
 
+/**
+ * The bulletin's own periodLabel, word for word as in the JSON, with its dates marked up as
+ * <time>: the page cannot say a different period than the data (a one-day period is one date).
+ */
+function periodLine(bulletin: Bulletin, lang: Lang): string {
+  let rest = escapeHtml(bulletin.text[lang].periodLabel);
+  let out = '';
+  const dates = [bulletin.periodStart, bulletin.periodEnd].filter(
+    (d, i, all) => all.indexOf(d) === i,
+  );
+  for (const d of dates) {
+    const shown = escapeHtml(formatDate(d, lang));
+    const at = rest.indexOf(shown);
+    if (at < 0) continue;
+    out += rest.slice(0, at) + time(d, lang);
+    rest = rest.slice(at + shown.length);
+  }
+  return out + rest;
+}
+
 /** Case texts are Chinese whatever the page language; say so, for screen readers and fonts. */
 function zhAttr(lang: Lang): string {
   return lang === 'zh' ? '' : ' lang="zh-CN"';
@@ -222,7 +240,7 @@ export function renderBulletinHtml(bulletin: Bulletin, options: RenderBulletinOp
   const published = bulletin.publishedAt
     ? `<p class="meta">${t(ui.published)}${t(ui.sep)}<time datetime="${t(bulletin.publishedAt)}">${t(formatDate(chinaDate(bulletin.publishedAt), lang))}</time></p>`
     : `<p class="draft" role="note">${t(ui.draft)}</p>`;
-  const period = `<p class="meta">${t(ui.period)}${t(ui.sep)}${time(bulletin.periodStart, lang)}${lang === 'zh' ? '至' : ' to '}${time(bulletin.periodEnd, lang)}</p>`;
+  const period = `<p class="meta">${periodLine(bulletin, lang)}</p>`;
 
   const cases = bulletin.cases
     .map((c) => {

@@ -51,6 +51,8 @@ export const bulletinDeps = perContainer((): BulletinDeps => {
       subscribers: addresses(env('BULLETIN_SUBSCRIBERS')),
       siteUrl,
       draftUrl: (draftId) => `${publicBaseUrl}/bulletin-drafts/${draftId}`,
+      reviewUrl: (ticketId, holdId) =>
+        `${publicBaseUrl}/bulletin-cases/${ticketId}/review/${holdId}`,
     },
     now,
     newDraftId: newReplyId,

@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordApprovedCase } from '#adapters/dynamodb/bulletin-store';
+import { keys } from '#adapters/dynamodb/keys';
+import { findPersonalData } from '#core/bulletin/privacy';
 import type { LocalStack } from '#local/stack';
 import { launchBrowser } from '../support/browser.ts';
 import { apiClient, startTestStack } from '../support/local-stack.ts';
@@ -35,22 +37,29 @@ const CASES = [
   },
 ];
 
-async function publishIssue(index: number): Promise<void> {
-  const api = apiClient(stack);
+function localDocuments(): DynamoDBDocumentClient {
   const local = {
     region: 'cn-north-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   };
-  const documents = DynamoDBDocumentClient.from(
+  return DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint: stack.urls.dynamodb, ...local }),
   );
-  const c = CASES[index]!;
-  await recordApprovedCase(documents, process.env.TABLE_NAME as string, {
-    ticketId: `20261105-00000${index + 1}`,
-    ...c,
-    approvedAt: new Date(stack.clock.nowMs() - 60_000).toISOString(),
-    district: '青山县',
-  });
+}
+
+async function publishIssue(index: number): Promise<void> {
+  const api = apiClient(stack);
+  const documents = localDocuments();
+  // index -1: publish what is already queued (a corrected held case).
+  const c = CASES[index];
+  if (c) {
+    await recordApprovedCase(documents, process.env.TABLE_NAME as string, {
+      ticketId: `20261105-00000${index + 1}`,
+      ...c,
+      approvedAt: new Date(stack.clock.nowMs() - 60_000).toISOString(),
+      district: '青山县',
+    });
+  }
   await stack.startBulletin();
   await stack.sfn.waitForIdle();
   const mail = stack.ses
@@ -66,10 +75,51 @@ async function publishIssue(index: number): Promise<void> {
   await stack.sfn.waitForIdle();
 }
 
+/**
+ * A case naming people and a WeChat id: held by the run (which then has nothing left to
+ * publish), corrected by a reviewer accepting the suggestion, published in the next run.
+ */
+async function publishHeldThenCorrected(): Promise<void> {
+  const api = apiClient(stack);
+  const documents = localDocuments();
+  const table = process.env.TABLE_NAME as string;
+  const ticketId = '20261105-000003';
+  await documents.send(
+    new PutCommand({
+      TableName: table,
+      Item: { ...keys.ticket(ticketId), id: ticketId, status: 'closed', version: 4 },
+    }),
+  );
+  await recordApprovedCase(documents, table, {
+    ticketId,
+    category: 'harassment_no_substance',
+    publicSummary: '市民赵建军每日来电，要求话务员周晓燕加其微信号zjj_19850312聊天。',
+    finding: '来电无实质诉求，长期占用热线资源。',
+    basis: '国办发〔2020〕53号',
+    reply: '已提醒该市民合理使用热线。',
+    approvedAt: new Date(stack.clock.nowMs() - 60_000).toISOString(),
+    callerName: '赵建军',
+  });
+  await stack.startBulletin();
+  await stack.sfn.waitForIdle();
+  const mail = stack.ses
+    .messages()
+    .filter((m) => m.subject.includes(`工单${ticketId}`))
+    .at(-1);
+  const holdId = /\/review\/([A-Za-z0-9_-]{32})/.exec(mail?.text ?? '')?.[1];
+  const accepted = await api('POST', `/bulletin-cases/${ticketId}/public-text`, {
+    token: stack.tokens.reviewer,
+    body: { action: 'accept', holdId },
+  });
+  expect(accepted.status, accepted.text).toBe(200);
+  await publishIssue(-1);
+}
+
 beforeAll(async () => {
   stack = await startTestStack({ start: new Date('2026-11-16T02:00:00Z') });
   await publishIssue(0);
   await publishIssue(1);
+  await publishHeldThenCorrected();
   browser = await launchBrowser();
 }, 120_000);
 
@@ -102,7 +152,32 @@ describe('the published bulletin in a browser', () => {
 
     await page.locator('nav a', { hasText: '全部通报' }).click();
     await page.waitForURL(/\/bulletins\/index\.html$/);
-    expect(await page.locator('main li').count()).toBe(2);
+    expect(await page.locator('main li').count()).toBe(3);
     await page.close();
   });
+
+  it('shows the corrected held case with no personal data found on the rendered page', async () => {
+    // The npm-shipped Chromium runs single-process: closing the last page ends it, so a browser
+    // of its own.
+    const own = await launchBrowser();
+    try {
+      const page = await own.newPage();
+      const response = await page.goto(`${stack.urls.api}/bulletins/3.html`);
+      expect(response?.status()).toBe(200);
+      const main = (await page.locator('main').innerText()) ?? '';
+      expect(main).toContain(
+        '市民赵某某每日来电，要求话务员周某某加其微信号（微信号已隐去）聊天。',
+      );
+      expect(findPersonalData(main, { names: ['赵建军'] })).toEqual([]);
+      const period = await page.locator('p.meta', { hasText: '通报期间' }).innerText();
+      const json = (await (
+        await page.request.get(`${stack.urls.api}/bulletins/3.json`)
+      ).json()) as {
+        text: { zh: { periodLabel: string } };
+      };
+      expect(period).toBe(json.text.zh.periodLabel);
+    } finally {
+      await own.close();
+    }
+  }, 60_000);
 });

@@ -163,6 +163,28 @@ describe('renderBulletinHtml', () => {
     );
   });
 
+  it('states the period exactly as periodLabel in the JSON, a one-day period included', () => {
+    const text = (html: string) =>
+      /<p class="meta">(通报期间|Period)(.*?)<\/p>/.exec(html)?.[0].replace(/<[^>]+>/g, '');
+    for (const [start, end] of [
+      ['2026-11-01', '2026-11-30'],
+      ['2026-12-01', '2026-12-01'],
+    ] as const) {
+      const b = draftBulletin({
+        issueNumber: 3,
+        periodStart: start,
+        periodEnd: end,
+        cases: APPROVED_CASES,
+      });
+      for (const lang of ['zh', 'en'] as const) {
+        const json = JSON.parse(renderBulletinJson(b)) as typeof b;
+        expect(text(renderBulletinHtml(b, { lang, indexHref: './' }))).toBe(
+          json.text[lang].periodLabel,
+        );
+      }
+    }
+  });
+
   it('flags a draft and keeps it out of search engines', () => {
     const draft = draftBulletin({
       issueNumber: 8,

@@ -17,6 +17,7 @@ import { DynamoBulletinStore, recordApprovedCase } from '#adapters/dynamodb/bull
 import { INDEXES, keys, UNPUBLISHED_UNREASONABLE } from '#adapters/dynamodb/keys';
 import type { Bulletin } from '#core/bulletin/model';
 import type { ApprovedUnreasonableCase } from '#core/unreasonable';
+import { invokeFunction } from '#local/functions';
 import { LOCAL_BULLETIN_BUCKET, type LocalStack } from '#local/stack';
 import { type Api, apiClient, eventually, startTestStack } from '../support/local-stack.ts';
 
@@ -82,6 +83,36 @@ async function seed(...cases: ApprovedUnreasonableCase[]): Promise<string[]> {
   return cases.map((c) => c.ticketId);
 }
 
+/** The ticket a case comes from: the correction is recorded in its history. */
+async function seedTicket(ticketId: string): Promise<void> {
+  await documents.send(
+    new PutCommand({
+      TableName: table,
+      Item: { ...keys.ticket(ticketId), id: ticketId, status: 'closed', version: 4 },
+    }),
+  );
+}
+
+async function ticketHistory(ticketId: string): Promise<Record<string, unknown>[]> {
+  const page = await documents.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :hist)',
+      ExpressionAttributeValues: { ':pk': keys.ticket(ticketId).PK, ':hist': 'HIST#' },
+    }),
+  );
+  return page.Items ?? [];
+}
+
+const holdMails = (ticketId: string) =>
+  stack.ses.messages().filter((m) => m.subject.includes(`工单${ticketId}`));
+
+function reviewLink(text: string): { path: string; holdId: string } {
+  const m = /(\/bulletin-cases\/\d{8}-\d{6}\/review\/([A-Za-z0-9_-]{32}))/.exec(text);
+  expect(m, 'a review link in the hold mail').not.toBeNull();
+  return { path: m?.[1] as string, holdId: m?.[2] as string };
+}
+
 async function unpublished(): Promise<string[]> {
   const page = await documents.send(
     new QueryCommand({
@@ -104,7 +135,10 @@ async function run(): Promise<string> {
 const describeRun = (executionArn: string) =>
   sfn.send(new DescribeExecutionCommand({ executionArn }));
 
-const reviewMails = () => stack.ses.messages().filter((m) => m.to.includes(REVIEWERS));
+const reviewMails = () =>
+  stack.ses
+    .messages()
+    .filter((m) => m.to.includes(REVIEWERS) && (m.text ?? '').includes('/bulletin-drafts/'));
 
 /** The draft link of the latest review mail, and the issue number the mail announces. */
 function latestDraft(): { draftId: string; issue: number } {
@@ -129,35 +163,64 @@ describe('the bulletin run on the synthesized ASL', () => {
     expect(reviewMails()).toHaveLength(0);
   });
 
-  it('stops on personal data, saying what and where with the value masked, and publishes nothing', async () => {
+  it('holds a case with personal data, mails the reviewers at once, and lets the clean case go on', async () => {
     const clean = approvedCase();
     const leaky = approvedCase({
       category: 'harassment_no_substance',
       publicSummary: '赵德柱每日来电与话务员闲聊，回拨电话13987654321。',
     });
+    await seedTicket(leaky.ticketId);
     await seed(clean, leaky);
-    const execution = await describeRun(await run());
-    expect(execution.status).toBe('FAILED');
-    expect(execution.error).toBe('PersonalDataFound');
-    expect(execution.cause).toContain('cases[1].publicSummary: name');
-    expect(execution.cause).toContain('cases[1].publicSummary: mobile');
-    expect(execution.cause).not.toContain('13987654321');
-    expect(execution.cause).not.toContain('赵德柱');
-    expect(reviewMails()).toHaveLength(0);
+    const arn = await run();
+    // The clean case went on to approval; the leaky one waits for a person.
+    expect((await describeRun(arn)).status).toBe('RUNNING');
+    expect(await unpublished()).toEqual([clean.ticketId]);
+    const mail = holdMails(leaky.ticketId);
+    expect(mail).toHaveLength(1);
+    const notice = mail[0]?.text ?? '';
+    expect(notice).toContain('publicSummary');
+    expect(notice).toContain('赵某某');
+    expect(notice).not.toContain('13987654321');
+    expect(notice).not.toContain('赵德柱');
+    const review = reviewLink(notice);
+
+    const page = await api('GET', review.path);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('赵某某每日来电与话务员闲聊，回拨电话139****4321。');
+    expect(page.text).not.toContain('13987654321');
+    expect(page.text).not.toContain('赵德柱');
+
+    const correct = (token: string | undefined, body: unknown) =>
+      api('POST', `/bulletin-cases/${leaky.ticketId}/public-text`, {
+        ...(token ? { token } : {}),
+        body,
+      });
+    expect(
+      (await correct(stack.tokens.operator, { action: 'accept', holdId: review.holdId })).status,
+    ).toBe(403);
+    const still = await correct(stack.tokens.reviewer, {
+      action: 'edit',
+      holdId: review.holdId,
+      publicSummary: '市民赵德柱每日来电与话务员闲聊。',
+    });
+    expect(still.status).toBe(400);
+    expect(still.body.error.fields[0].field).toBe('publicSummary');
+    expect(still.text).not.toContain('赵德柱');
+    const accepted = await correct(stack.tokens.reviewer, {
+      action: 'accept',
+      holdId: review.holdId,
+    });
+    expect(accepted.status, accepted.text).toBe(200);
+    expect(
+      (await correct(stack.tokens.reviewer, { action: 'accept', holdId: review.holdId })).status,
+    ).toBe(404);
     expect(await unpublished()).toEqual([clean.ticketId, leaky.ticketId].sort());
-    // The reviewer rewrites the case; the guard never did it for them.
-    await documents.send(
-      new PutCommand({
-        TableName: table,
-        Item: {
-          ...keys.unreasonableCase(leaky.ticketId),
-          ...leaky,
-          publicSummary: '某市民经提醒后仍每日来电与话务员闲聊，占用热线资源。',
-          [INDEXES.bulletinQueue.partition]: UNPUBLISHED_UNREASONABLE,
-          [INDEXES.bulletinQueue.sort]: `${leaky.approvedAt}#${leaky.ticketId}`,
-        },
-      }),
-    );
+    const history = await ticketHistory(leaky.ticketId);
+    expect(history.at(-1)).toMatchObject({
+      event: 'bulletin_text_corrected',
+      actor: { kind: 'reviewer' },
+      details: { fields: ['publicSummary'], holdId: review.holdId },
+    });
   });
 
   it('mails the reviewers a link; a rejection with comments ends the run and publishes nothing', async () => {
@@ -257,9 +320,12 @@ describe('the bulletin run on the synthesized ASL', () => {
     const notices = stack.ses.messages().filter((m) => m.to.includes(SUBSCRIBERS));
     expect(notices).toHaveLength(1);
     expect(notices[0]?.text).toContain('/bulletins/1.html');
+    // A retried or duplicated Notify finds the issue announced and mails nobody again.
+    expect(await invokeFunction('bulletin-notify', { issueNumber: 1 })).toEqual({ notified: 0 });
+    expect(stack.ses.messages().filter((m) => m.to.includes(SUBSCRIBERS))).toHaveLength(1);
   });
 
-  it('numbers the next published issue 2, linked to issue 1, after a failed, a rejected and a timed-out run', async () => {
+  it('numbers the next published issue 2, linked to issue 1, after a held case, a rejected and a timed-out run', async () => {
     await seed(approvedCase({ category: 'contrary_to_law_or_policy' }));
     const arn = await run();
     const { draftId, issue } = latestDraft();
@@ -287,6 +353,60 @@ describe('the bulletin run on the synthesized ASL', () => {
     expect(index.text).toContain('2.html');
     expect(index.text).toContain('1.html');
     expect((await api('GET', '/bulletins/3.html')).status).toBe(404);
+    expect(await unpublished()).toEqual([]);
+  });
+
+  it('publishes the clean cases of a run, holds the dirty one, and publishes it corrected in the next issue', async () => {
+    const dirty = approvedCase({
+      category: 'outside_remit',
+      publicSummary: '市民赵建军来电，要求联系邻居马小兵，并将结果发送至zhaojj1985@163.com。',
+    });
+    const clean = [approvedCase(), approvedCase({ category: 'outside_remit' })];
+    await seedTicket(dirty.ticketId);
+    await seed(dirty, ...clean);
+    const arn = await run();
+    const { draftId, issue } = latestDraft();
+    expect(issue).toBe(3);
+    expect(holdMails(dirty.ticketId)).toHaveLength(1);
+    const approved = await api('POST', `/bulletin-drafts/${draftId}/decision`, {
+      token: stack.tokens.reviewer,
+      body: { decision: 'approve' },
+    });
+    expect(approved.status, approved.text).toBe(200);
+    await settle();
+    expect((await describeRun(arn)).status).toBe('SUCCEEDED');
+    const third = JSON.parse(await object('3.json')) as Bulletin;
+    expect(third.totalCases).toBe(2);
+    expect(JSON.stringify(third)).not.toContain('赵建军');
+    expect(await unpublished()).toEqual([]);
+
+    const { holdId } = reviewLink(holdMails(dirty.ticketId)[0]?.text ?? '');
+    const accepted = await api('POST', `/bulletin-cases/${dirty.ticketId}/public-text`, {
+      token: stack.tokens.reviewer,
+      body: { action: 'accept', holdId },
+    });
+    expect(accepted.status, accepted.text).toBe(200);
+    expect(await unpublished()).toEqual([dirty.ticketId]);
+
+    const next = await run();
+    const fourth = latestDraft();
+    expect(fourth.issue).toBe(4);
+    await api('POST', `/bulletin-drafts/${fourth.draftId}/decision`, {
+      token: stack.tokens.reviewer,
+      body: { decision: 'approve' },
+    });
+    await settle();
+    expect((await describeRun(next)).status).toBe('SUCCEEDED');
+    const published = JSON.parse(await object('4.json')) as Bulletin;
+    expect(published).toMatchObject({
+      issueNumber: 4,
+      totalCases: 1,
+      previousIssue: { issueNumber: 3 },
+    });
+    expect(published.cases[0]?.publicSummary).toBe(
+      '市民赵某某来电，要求联系邻居马某某，并将结果发送至（邮箱已隐去）。',
+    );
+    expect(holdMails(dirty.ticketId)).toHaveLength(1);
     expect(await unpublished()).toEqual([]);
   });
 
