@@ -10,20 +10,9 @@ import {
   type QueryParams,
   type Row,
 } from '#core/analytics/sql';
-
-const SQL_DIR = new URL('../../sql/analytics/', import.meta.url);
+import { querySql } from './sql-files.ts';
 
 const DUCK_TYPES = { string: 'VARCHAR', int: 'INTEGER', boolean: 'BOOLEAN' } as const;
-
-const sqlText = new Map<QueryName, Promise<string>>();
-export function querySql(name: QueryName): Promise<string> {
-  let text = sqlText.get(name);
-  if (!text) {
-    text = readFile(new URL(`${name}.sql`, SQL_DIR), 'utf8');
-    sqlText.set(name, text);
-  }
-  return text;
-}
 
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 

@@ -1,7 +1,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { parquetOf } from '#adapters/analytics/duckdb';
 import { type AnalyticsRow, batchKey, byPartition } from '#core/analytics/schema';
+import { localClientConfig } from './dynamodb.ts';
 
 export const TEST_SALT = 'test-salt-not-secret';
 
@@ -19,3 +27,65 @@ export async function writeDataset(
 }
 
 export const datasetGlob = (dir: string) => join(dir, 'tickets', 'dt=*', '*.parquet');
+
+/**
+ * The Streams client (3.1141) reads an empty map attribute `{"M":{}}` back as `{}`, which
+ * `unmarshall` rejects; Lambda delivers `{"M":{}}`. Put the map back, at any depth.
+ */
+function repaired(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(repaired);
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Uint8Array || value instanceof Date) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const isEmptyAttribute =
+      v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0;
+    out[k] = isEmptyAttribute ? { M: {} } : repaired(v);
+  }
+  return out;
+}
+
+/**
+ * Every record on a table's stream so far, as the Lambda event source mapping would deliver it.
+ * Until the shared stream runner drives analytics-sink, tests read DynamoDB Local's stream here.
+ */
+export async function readStreamEvent(
+  endpoint: string,
+  streamArn: string,
+): Promise<DynamoDBStreamEvent> {
+  const streams = new DynamoDBStreamsClient(localClientConfig(endpoint));
+  const records: DynamoDBRecord[] = [];
+  try {
+    const { StreamDescription } = await streams.send(
+      new DescribeStreamCommand({ StreamArn: streamArn }),
+    );
+    for (const shard of StreamDescription?.Shards ?? []) {
+      let { ShardIterator } = await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: streamArn,
+          ShardId: shard.ShardId as string,
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
+      );
+      while (ShardIterator) {
+        const page = await streams.send(new GetRecordsCommand({ ShardIterator }));
+        for (const r of page.Records ?? []) {
+          records.push({
+            eventID: r.eventID as string,
+            eventName: r.eventName as DynamoDBRecord['eventName'],
+            eventSource: 'aws:dynamodb',
+            eventVersion: r.eventVersion as string,
+            awsRegion: r.awsRegion as string,
+            eventSourceARN: streamArn,
+            dynamodb: repaired(r.dynamodb) as DynamoDBRecord['dynamodb'],
+          });
+        }
+        if (!page.Records?.length) break;
+        ShardIterator = page.NextShardIterator;
+      }
+    }
+  } finally {
+    streams.destroy();
+  }
+  return { Records: records };
+}
