@@ -4,6 +4,8 @@
  * varied wording, and one caller who calls again and again. Eight weeks of history come before
  * the month so that every cell has its baseline. Deterministic for a seed.
  */
+import type { MonthlyAnalysis } from '#core/analytics/analysis';
+import { callerAnalyticsKey } from '#core/analytics/schema';
 import { addDays, monthRange } from '#core/analytics/sql';
 import type { Channel, Ticket } from '#core/ticket';
 import { streamFor, TOWNSHIPS } from './plan.ts';
@@ -62,6 +64,48 @@ const TOPICS: Record<string, { weight: number; parts: string[][] }> = {
   },
 };
 
+/** Where background requests happen: the planted matter's 幸福里 is not among them. */
+const COMMUNITIES = [
+  '阳光花园',
+  '锦绣家园',
+  '和平新村',
+  '翠湖苑',
+  '金桂园',
+  '东方名城',
+  '长青小区',
+  '丽景湾',
+  '滨河花园',
+  '书香门第',
+  '康乐小区',
+  '紫荆苑',
+  '春晖园',
+  '华府名邸',
+  '玉兰苑',
+  '新华里',
+  '安居小区',
+  '明珠花园',
+  '桃源居',
+  '望江楼小区',
+  '青松苑',
+  '红星小区',
+  '文昌花园',
+  '碧水湾',
+];
+
+/** What callers add about time and what they tried: more words that vary between callers. */
+const DETAILS = [
+  '已经持续一周',
+  '打过物业电话没用',
+  '之前反映过',
+  '老人孩子受影响',
+  '邻居也有意见',
+  '拍了照片',
+  '上个月就有',
+  '白天也这样',
+  '越来越严重',
+  '',
+];
+
 /** The planted matter: one place, many callers, the same thing said in their own words. */
 const CLUSTER_TEXTS = [
   '幸福里小区二期地下车库积水严重，车都泡了，排水泵坏了没人修',
@@ -118,6 +162,24 @@ function gauss(rand: () => number): number {
 
 const pickFrom = <T>(rand: () => number, list: readonly T[]): T =>
   list[Math.floor(rand() * list.length)] as T;
+
+/** How callers go on: two of these per request, so that two callers rarely say the same. */
+const CONTEXT = [
+  '下班回家才发现', '孩子明年要中考', '家里有病人', '租户也在抱怨', '问了社区居委会',
+  '业委会不管', '网上也有人发帖', '街坊都知道', '附近还有幼儿园', '外卖骑手经常经过',
+  '晚上十点以后最明显', '刮风下雨更糟', '节假日人多', '早高峰堵得厉害', '去年修过一次',
+  '施工方说不归他们管', '城管来过又走了', '店主态度强硬', '房东让找物业', '怕出事故',
+  '老旧小区没电梯', '新搬来不久', '投诉过三次', '拍了视频', '找过村委',
+];
+
+function backgroundText(rand: () => number, parts: readonly string[][]): string {
+  const said = [pickFrom(rand, COMMUNITIES), ...parts.map((p) => pickFrom(rand, p))];
+  const detail = pickFrom(rand, DETAILS);
+  const first = pickFrom(rand, CONTEXT);
+  let second = pickFrom(rand, CONTEXT);
+  if (second === first) second = pickFrom(rand, CONTEXT);
+  return `${said.join('')}，${detail ? `${detail}，` : ''}${first}，${second}。`;
+}
 
 const CHANNELS: readonly Channel[] = ['phone', 'phone', 'phone', 'web', 'app', 'wechat'];
 const UNITS: Record<string, string> = {
@@ -218,8 +280,7 @@ export function simulateMonth(options: MonthOptions): SimulatedMonth {
           (dayMean * spec.weight * (townshipWeights[i] as number)) / (totalWeight * townshipTotal);
         const count = poisson(rand, mean);
         for (let k = 0; k < count; k++) {
-          const text = spec.parts.map((p) => pickFrom(rand, p)).join('，');
-          add(day, topic, township, text, phoneOf(++callers));
+          add(day, topic, township, backgroundText(rand, spec.parts), phoneOf(++callers));
         }
       }
     }
@@ -231,7 +292,7 @@ export function simulateMonth(options: MonthOptions): SimulatedMonth {
     const surgeDay = addDays(from, 11);
     const surge = { topic: 'roads', township: 'songlin', day: surgeDay, tickets: 9 };
     for (let k = 0; k < surge.tickets; k++) {
-      const text = TOPICS.roads!.parts.map((p) => pickFrom(rand, p)).join('，');
+      const text = backgroundText(rand, TOPICS.roads!.parts);
       add(surge.day, surge.topic, surge.township, text, phoneOf(++callers));
     }
     planted.surge = surge;
@@ -251,10 +312,80 @@ export function simulateMonth(options: MonthOptions): SimulatedMonth {
     const repeats = 8;
     for (let k = 0; k < repeats; k++) {
       const [topic, spec] = topics[k % topics.length]!;
-      const text = spec.parts.map((p) => pickFrom(rand, p)).join('，');
+      const text = backgroundText(rand, spec.parts);
       add(addDays(from, 1 + k * 3), topic, 'chengguan', text, phone);
     }
     planted.repeatCaller = { phone, tickets: repeats };
   }
   return { tickets, planted };
+}
+
+export interface PlantedCheck {
+  pattern: 'surge' | 'cluster' | 'repeatCaller';
+  planted: string;
+  found: boolean;
+  detail: string;
+}
+
+/**
+ * Whether the month's analysis found each planted pattern, and every other finding (a false
+ * warning when nothing was planted, or when it is not the planted one).
+ */
+export function checkPlanted(
+  analysis: MonthlyAnalysis,
+  planted: Planted,
+  salt: string,
+): { checks: PlantedCheck[]; otherWarnings: number } {
+  const checks: PlantedCheck[] = [];
+  let matched = { surges: 0, clusters: 0, callers: 0 };
+  if (planted.surge) {
+    const p = planted.surge;
+    const hit = analysis.surges.find(
+      (s) => s.topic === p.topic && s.township === p.township && s.day === p.day,
+    );
+    if (hit) matched = { ...matched, surges: matched.surges + 1 };
+    checks.push({
+      pattern: 'surge',
+      planted: `${p.topic} × ${p.township} on ${p.day}: +${p.tickets}`,
+      found: hit !== undefined,
+      detail: hit
+        ? `${hit.tickets} tickets, ${hit.expected.toFixed(2)} expected, p = ${hit.pValue.toExponential(1)}`
+        : 'not flagged',
+    });
+  }
+  if (planted.cluster) {
+    const p = planted.cluster;
+    const hit = analysis.clusters.find(
+      (c) => c.township === p.township && c.firstDay >= p.fromDay && c.size >= p.tickets * 0.8,
+    );
+    if (hit) matched = { ...matched, clusters: matched.clusters + 1 };
+    checks.push({
+      pattern: 'cluster',
+      planted: `${p.tickets} callers, one matter in ${p.township} from ${p.fromDay}`,
+      found: hit !== undefined,
+      detail: hit
+        ? `${hit.size} requests, ${hit.callers} callers: ${hit.representative}`
+        : 'not found',
+    });
+  }
+  if (planted.repeatCaller) {
+    const p = planted.repeatCaller;
+    const key = callerAnalyticsKey(salt, p.phone);
+    const hit = analysis.repeatCallers.find((c) => c.callerKey === key);
+    if (hit) matched = { ...matched, callers: matched.callers + 1 };
+    checks.push({
+      pattern: 'repeatCaller',
+      planted: `one caller, ${p.tickets} requests`,
+      found: hit !== undefined,
+      detail: hit ? `${hit.tickets} requests on ${hit.topics} topics` : 'not found',
+    });
+  }
+  const otherWarnings =
+    analysis.surges.length -
+    matched.surges +
+    analysis.clusters.length -
+    matched.clusters +
+    analysis.repeatCallers.length -
+    matched.callers;
+  return { checks, otherWarnings };
 }

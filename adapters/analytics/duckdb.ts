@@ -1,8 +1,13 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
-import { ANALYTICS_COLUMNS, type AnalyticsRow } from '#core/analytics/schema';
+import {
+  ANALYTICS_COLUMNS,
+  type AnalyticsRow,
+  batchKey,
+  byPartition,
+} from '#core/analytics/schema';
 import {
   type AnalyticsQueries,
   bindNamed,
@@ -110,3 +115,19 @@ export async function parquetOf(rows: readonly AnalyticsRow[]): Promise<Buffer> 
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** The data set laid out as the sink lays it out in S3 (one file per partition and batch), on disk. */
+export async function writeLocalDataset(
+  dir: string,
+  rows: readonly AnalyticsRow[],
+  batch = '1',
+): Promise<void> {
+  for (const [dt, group] of byPartition(rows)) {
+    const file = join(dir, batchKey(dt, batch, batch));
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, await parquetOf(group));
+  }
+}
+
+/** The glob DuckDbAnalytics reads for a data set written by writeLocalDataset. */
+export const localDatasetGlob = (dir: string) => join(dir, 'tickets', 'dt=*', '*.parquet');

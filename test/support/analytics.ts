@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
@@ -7,26 +5,9 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { parquetOf } from '#adapters/analytics/duckdb';
-import { type AnalyticsRow, batchKey, byPartition } from '#core/analytics/schema';
 import { localClientConfig } from './dynamodb.ts';
 
 export const TEST_SALT = 'test-salt-not-secret';
-
-/** Writes rows as the sink lays them out (one file per partition and batch) under `dir`. */
-export async function writeDataset(
-  dir: string,
-  rows: readonly AnalyticsRow[],
-  batch = '1',
-): Promise<void> {
-  for (const [dt, group] of byPartition(rows)) {
-    const file = join(dir, batchKey(dt, batch, batch));
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, await parquetOf(group));
-  }
-}
-
-export const datasetGlob = (dir: string) => join(dir, 'tickets', 'dt=*', '*.parquet');
 
 /**
  * The Streams client (3.1141) reads an empty map attribute `{"M":{}}` back as `{}`, which

@@ -2,13 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckDbAnalytics } from '#adapters/analytics/duckdb';
+import { DuckDbAnalytics, localDatasetGlob, writeLocalDataset } from '#adapters/analytics/duckdb';
 import { ANALYTICS_COLUMNS, type AnalyticsRow, analyticsRow } from '#core/analytics/schema';
 import { bindNamed, monthParams, QUERIES } from '#core/analytics/sql';
 import { findPersonalData } from '#core/bulletin/privacy';
 import { shanghaiDate } from '#core/calendar';
 import { simulateMonth } from '../../simulator/analytics.ts';
-import { datasetGlob, TEST_SALT, writeDataset } from '../support/analytics.ts';
+import { TEST_SALT } from '../support/analytics.ts';
 
 const MONTH = '2026-10';
 const { tickets } = simulateMonth({ month: MONTH, perDay: 40, seed: 7, plant: true });
@@ -21,9 +21,9 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'analytics-store-'));
   // An older version of one ticket, written in an earlier batch: the latest must win.
   const first = rows.find((r) => r.created_day.startsWith(MONTH)) as AnalyticsRow;
-  await writeDataset(dir, [{ ...first, version: 1, status: 'handling', resolved: null }], '0');
-  await writeDataset(dir, rows);
-  engine = new DuckDbAnalytics(datasetGlob(dir));
+  await writeLocalDataset(dir, [{ ...first, version: 1, status: 'handling', resolved: null }], '0');
+  await writeLocalDataset(dir, rows);
+  engine = new DuckDbAnalytics(localDatasetGlob(dir));
 }, 120_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
