@@ -1,10 +1,14 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SESClient } from '@aws-sdk/client-ses';
 import { AthenaAnalytics } from '#adapters/analytics/athena';
-import { DuckDbAnalytics } from '#adapters/analytics/duckdb';
 import { S3Dataset } from '#adapters/analytics/s3-dataset';
+import { documentClient, tableName } from '#adapters/dynamodb/client';
+import { DynamoWarningStore } from '#adapters/dynamodb/warning-store';
+import { SesMailer } from '#adapters/ses-mailer';
 import type { AnalyticsQueries } from '#core/analytics/sql';
+import type { Mailer } from '#core/ports';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -32,17 +36,45 @@ export function analyticsDataset(): S3Dataset {
   return dataset;
 }
 
-let queries: AnalyticsQueries | undefined;
+let queries: Promise<AnalyticsQueries> | undefined;
 
 /**
  * The engine: Athena when a workgroup is configured (AWS), otherwise DuckDB over the files in
- * ANALYTICS_FILES (a glob over the local S3's folder). Both run the same SQL files.
+ * ANALYTICS_FILES (a glob over the local S3's folder). Both run the same SQL files. DuckDB is
+ * loaded only when used, so a function that queries Athena does not carry its native module.
  */
-export function analyticsQueries(): AnalyticsQueries {
-  if (queries) return queries;
-  const workgroup = process.env.ANALYTICS_WORKGROUP;
-  queries = workgroup
-    ? new AthenaAnalytics(new AthenaClient({}), workgroup, required('ANALYTICS_DATABASE'))
-    : new DuckDbAnalytics(required('ANALYTICS_FILES'));
+export function analyticsQueries(): Promise<AnalyticsQueries> {
+  queries ??= (async () => {
+    const workgroup = process.env.ANALYTICS_WORKGROUP;
+    if (workgroup) {
+      return new AthenaAnalytics(new AthenaClient({}), workgroup, required('ANALYTICS_DATABASE'));
+    }
+    const { DuckDbAnalytics } = await import('#adapters/analytics/duckdb');
+    return new DuckDbAnalytics(required('ANALYTICS_FILES'));
+  })();
   return queries;
+}
+
+let warnings: DynamoWarningStore | undefined;
+export function warningStore(): DynamoWarningStore {
+  warnings ??= new DynamoWarningStore(documentClient, tableName());
+  return warnings;
+}
+
+let mailer: Mailer | undefined;
+export function analyticsMailer(): Mailer {
+  mailer ??= new SesMailer(
+    new SESClient({}),
+    required('MAIL_FROM'),
+    process.env.SES_CONFIGURATION_SET,
+  );
+  return mailer;
+}
+
+/** Who receives warnings and the monthly report: the supervisors. */
+export function supervisors(): string[] {
+  return (process.env.SUPERVISOR_MAIL ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
 }
