@@ -98,6 +98,57 @@ export const FUNCTIONS = {
     starts: false,
     bulletin: true,
   },
+  // Analytics (分析研判, 预警): `analytics` functions get the data set, the engine and the salt.
+  'analytics-sink': {
+    entry: 'functions/analytics/sink.ts',
+    mails: false,
+    starts: false,
+    analytics: true,
+    /** Consumes the table's stream (NEW_AND_OLD_IMAGES, ticket items only). */
+    stream: true,
+  },
+  'analytics-detect': {
+    entry: 'functions/analytics/detect.ts',
+    mails: false,
+    starts: false,
+    analytics: true,
+  },
+  'analytics-notify': {
+    entry: 'functions/analytics/notify.ts',
+    mails: true,
+    starts: false,
+    analytics: true,
+  },
+  'analytics-report': {
+    entry: 'functions/analytics/report.ts',
+    mails: true,
+    starts: false,
+    analytics: true,
+  },
+  'analytics-warnings': {
+    entry: 'functions/analytics/warnings.ts',
+    mails: false,
+    starts: false,
+    analytics: true,
+  },
+  'analytics-hotspots': {
+    entry: 'functions/analytics/hotspots.ts',
+    mails: false,
+    starts: false,
+    analytics: true,
+  },
+  'analytics-clusters': {
+    entry: 'functions/analytics/clusters.ts',
+    mails: false,
+    starts: false,
+    analytics: true,
+  },
+  'analytics-compare': {
+    entry: 'functions/analytics/compare.ts',
+    mails: false,
+    starts: false,
+    analytics: true,
+  },
 } as const;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
@@ -136,4 +187,8 @@ export const ROUTES: readonly Route[] = [
     function: 'bulletin-decide',
     auth: 'staff',
   },
+  { method: 'GET', path: '/analytics/warnings', function: 'analytics-warnings', auth: 'staff' },
+  { method: 'GET', path: '/analytics/hotspots', function: 'analytics-hotspots', auth: 'staff' },
+  { method: 'GET', path: '/analytics/clusters', function: 'analytics-clusters', auth: 'staff' },
+  { method: 'GET', path: '/analytics/compare', function: 'analytics-compare', auth: 'staff' },
 ];

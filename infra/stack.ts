@@ -13,7 +13,13 @@ import {
 import { type CfnStage, CorsHttpMethod, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  Billing,
+  StreamViewType,
+  TableEncryptionV2,
+  TableV2,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -43,6 +49,7 @@ import type { LifecycleConfig } from '../core/config.ts';
 import { FUNCTIONS, type FunctionKey, ROUTES } from '../functions/registry.ts';
 import { bulletinWorkflow } from '../workflows/bulletin.ts';
 import { ticketLifecycle } from '../workflows/ticket-lifecycle.ts';
+import { analyticsBundling, analyticsInfra } from './analytics.ts';
 
 export interface HotlineStackProps extends StackProps {
   /** The sender address (an SES-verified identity). */
@@ -94,6 +101,8 @@ export class HotlineStack extends Stack {
       timeToLiveAttribute: TTL_ATTRIBUTE,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      // The table's stream: stream-workflow and analytics-sink consume it.
+      dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES,
       globalSecondaryIndexes: Object.values(INDEXES).map((index) => ({
         indexName: index.name,
         partitionKey: { name: index.partition, type: AttributeType.STRING },
@@ -164,7 +173,8 @@ export class HotlineStack extends Stack {
       const fn = new NodejsFunction(this, key, {
         entry: spec.entry,
         runtime: Runtime.NODEJS_24_X,
-        architecture: Architecture.ARM_64,
+        // DuckDB's native module is installed on the (x86_64) build host for the sink.
+        architecture: key === 'analytics-sink' ? Architecture.X86_64 : Architecture.ARM_64,
         memorySize: 512,
         timeout: Duration.seconds(20),
         loggingFormat: LoggingFormat.JSON,
@@ -200,7 +210,8 @@ export class HotlineStack extends Stack {
           sourceMap: true,
           mainFields: ['module', 'main'],
           // The runtime ships the AWS SDK v3, but pinning our own keeps local and cloud identical.
-          externalModules: [],
+          externalModules: 'analytics' in spec ? ['@duckdb/node-api'] : [],
+          ...('analytics' in spec ? analyticsBundling(key) : {}),
           banner: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
         },
       });
@@ -234,6 +245,18 @@ export class HotlineStack extends Stack {
       }
       functions[key] = fn;
     }
+
+    analyticsInfra(this, table, functions, {
+      dailySchedule: String(
+        this.node.tryGetContext('hotline:analyticsDaily') ?? 'cron(30 7 * * ? *)',
+      ),
+      monthlySchedule: String(
+        this.node.tryGetContext('hotline:analyticsMonthly') ?? 'cron(0 8 1 * ? *)',
+      ),
+      bytesScannedLimit: Number(
+        this.node.tryGetContext('hotline:analyticsBytesScannedLimit') ?? 10 * 1024 ** 3,
+      ),
+    });
 
     const lifecycle = new StateMachine(this, 'TicketLifecycle', {
       stateMachineName: lifecycleName,
