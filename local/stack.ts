@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -70,6 +71,7 @@ export interface LocalStack {
 
 export const LOCAL_TABLE = 'hotline-12345';
 export const LOCAL_BULLETIN_BUCKET = 'hotline-12345-bulletins';
+export const LOCAL_ANALYTICS_BUCKET = 'hotline-12345-analytics';
 
 /**
  * Starts the whole system on this machine: Amazon's DynamoDB Local, an S3-compatible server, the
@@ -105,7 +107,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const s3 = await startLocalS3({
       ...(ports.s3 ? { port: ports.s3 } : {}),
       ...(dataDir ? { directory: join(dataDir, 's3') } : {}),
-      buckets: [LOCAL_BULLETIN_BUCKET],
+      buckets: [LOCAL_BULLETIN_BUCKET, LOCAL_ANALYTICS_BUCKET],
       portFlag: '--s3-port',
     });
     closers.push(() => s3.close());
@@ -146,6 +148,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       BULLETIN_REVIEWERS: 'bulletin-review@12345.qingshan.example.gov.cn',
       BULLETIN_SUBSCRIBERS: 'bulletin-subscribers@qingshan.example.gov.cn',
       LIFECYCLE_CONFIG: JSON.stringify(lifecycleConfig),
+      ANALYTICS_BUCKET: LOCAL_ANALYTICS_BUCKET,
+      // DuckDB reads the data set where the local S3 keeps its objects (Athena does in AWS).
+      ANALYTICS_FILES: join(
+        s3.directory,
+        LOCAL_ANALYTICS_BUCKET,
+        'tickets',
+        'dt=*',
+        '*.parquet._S3rver_object',
+      ),
+      ANALYTICS_SALT: analyticsSaltIn(dataDir),
     });
 
     const sfn = await startLocalStepFunctions({
@@ -284,6 +296,15 @@ function devSecretIn(dataDir: string | undefined): Buffer {
   const secret = newDevSecret();
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
+}
+
+/** The local analytics salt, kept with the data so that hashes stay the same across restarts. */
+function analyticsSaltIn(dataDir: string | undefined): string {
+  const file = dataDir ? join(dataDir, 'analytics-salt') : undefined;
+  if (file && existsSync(file)) return readFileSync(file, 'utf8');
+  const salt = randomBytes(24).toString('hex');
+  if (file) writeFileSync(file, salt, { mode: 0o600 });
+  return salt;
 }
 
 function dataFileIn(dataDir: string | undefined, name: string): { dataFile?: string } {

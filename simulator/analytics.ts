@@ -409,3 +409,24 @@ export function checkPlanted(
     matched.callers;
   return { checks, otherWarnings };
 }
+
+/**
+ * The versions the stream carries for each simulated ticket: as received (version 1, stored when
+ * the call ended) and as closed. A daily run sees the first the same day.
+ */
+export function storedVersions(tickets: readonly Ticket[]): Ticket[] {
+  return tickets.flatMap((t) => [
+    {
+      ...t,
+      status: 'received' as const,
+      version: 1,
+      updatedAt: t.createdAt,
+      reply: undefined,
+      survey: undefined,
+      signedAt: undefined,
+      closure: undefined,
+      closedAt: undefined,
+    },
+    t,
+  ]);
+}
