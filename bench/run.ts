@@ -2,7 +2,7 @@
  * The benchmarks of issue 6 (not tests: they print figures and never fail on speed).
  *
  *   npm run bench                       every benchmark, each in a fresh process
- *   npm run bench -- --only waiting     one of: cost, waiting, scaling, functions
+ *   npm run bench -- --only waiting     one of: cost, waiting, scaling, functions, analytics
  *   npm run bench -- --only scaling --tickets 20000
  *
  * Each prints its tables and writes bench/results/<name>.json. Everything runs on this machine
@@ -22,6 +22,7 @@ const BENCHMARKS = {
   waiting: () => import('./waiting.ts'),
   scaling: () => import('./scaling.ts'),
   functions: () => import('./functions.ts'),
+  analytics: () => import('./analytics.ts'),
 } as const;
 type Name = keyof typeof BENCHMARKS;
 
