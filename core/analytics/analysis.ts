@@ -50,7 +50,8 @@ function cellsOf(rows: Row[]): Cell[] {
   }));
 }
 
-function requestsOf(rows: Row[]): Request[] {
+/** The `requests` query's rows as the cluster detector takes them. */
+export function requestsOf(rows: Row[]): Request[] {
   return rows.map((r) => ({
     ticket_key: str(r.ticket_key),
     caller_key: r.caller_key === null ? null : str(r.caller_key),

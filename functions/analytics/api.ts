@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { requireRole } from '#core/access';
+import { requestsOf } from '#core/analytics/analysis';
 import { compareRates, findClusters, monthlyTopicCandidates } from '#core/analytics/detect';
-import { addDays, CHANGES_READ_DAYS, monthParams, type Row } from '#core/analytics/sql';
+import { addDays, CHANGES_READ_DAYS, monthParams } from '#core/analytics/sql';
 import { shanghaiDate } from '#core/calendar';
 import { now } from '#core/clock';
 import { httpHandler, json, parseWith, requirePrincipal } from '../lib/http.ts';
@@ -43,20 +44,6 @@ export const hotspots = httpHandler(async (event) => {
     repeatCallers: callers,
   });
 });
-
-function requestsOf(rows: Row[]) {
-  return rows.map((r) => ({
-    ticket_key: String(r.ticket_key),
-    caller_key: r.caller_key === null ? null : String(r.caller_key),
-    topic: String(r.topic),
-    district: String(r.district),
-    township: String(r.township ?? ''),
-    day: String(r.day),
-    tokens: String(r.tokens ?? ''),
-    status: String(r.status),
-    resolved: r.resolved === null ? null : Boolean(r.resolved),
-  }));
-}
 
 /** GET /analytics/clusters?month=: 多人同诉 clusters and the 每月一题 candidates. */
 export const clusters = httpHandler(async (event) => {

@@ -1,13 +1,5 @@
 -- Before/after a date for one place and topic: tickets, days and unresolved share per side.
 -- :township '' means the whole district.
-WITH latest AS (
-  SELECT * FROM (
-    SELECT t.*, row_number() OVER (PARTITION BY ticket_key ORDER BY version DESC) AS rn
-    FROM tickets t
-    WHERE dt BETWEEN :from AND :through
-  ) v
-  WHERE rn = 1 AND created_day BETWEEN :from AND :to
-)
 SELECT side, count(*) AS tickets,
   sum(CASE WHEN resolved = false THEN 1 ELSE 0 END) AS unresolved,
   sum(CASE WHEN satisfied = false THEN 1 ELSE 0 END) AS unsatisfied

@@ -1,12 +1,4 @@
 -- The three rates by lead unit: 按时办结率 (replied on time), 解决率 and 满意率 (of callers reached).
-WITH latest AS (
-  SELECT * FROM (
-    SELECT t.*, row_number() OVER (PARTITION BY ticket_key ORDER BY version DESC) AS rn
-    FROM tickets t
-    WHERE dt BETWEEN :from AND :through
-  ) v
-  WHERE rn = 1 AND created_day BETWEEN :from AND :to
-)
 SELECT lead_unit AS unit, count(*) AS tickets,
   sum(CASE WHEN replied_on_time = true THEN 1 ELSE 0 END) AS replied_on_time,
   sum(CASE WHEN replied_on_time IS NOT NULL THEN 1 ELSE 0 END) AS replied,
