@@ -64,6 +64,7 @@ import { dispatchRetrainWorkflow } from '../workflows/dispatch-retrain.ts';
 import { ticketLifecycle } from '../workflows/ticket-lifecycle.ts';
 import { type AccessTargets, declaredEnvironment, grantDeclared } from './access.ts';
 import { addAlarms } from './alarms.ts';
+import { analyticsBundling, analyticsInfra } from './analytics.ts';
 
 export interface HotlineStackProps extends StackProps {
   /** The sender address (an SES-verified identity). */
@@ -134,7 +135,8 @@ export class HotlineStack extends Stack {
         : TableEncryptionV2.awsManagedKey(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TTL_ATTRIBUTE,
-      // Stream consumers (functions/registry.ts `stream`): at most two, as AWS advises per stream.
+      // Stream consumers (functions/registry.ts `stream`): at most two, as AWS advises per stream:
+      // stream-workflow and analytics-sink.
       dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -229,7 +231,8 @@ export class HotlineStack extends Stack {
       const fn = new NodejsFunction(this, key, {
         entry: spec.entry,
         runtime: Runtime.NODEJS_24_X,
-        architecture: Architecture.ARM_64,
+        // DuckDB's native module is installed on the (x86_64) build host for the sink.
+        architecture: key === 'analytics-sink' ? Architecture.X86_64 : Architecture.ARM_64,
         // Retraining fits tens of thousands of labelled tickets in one invocation.
         memorySize: spec.retrain ? 3008 : 512,
         timeout: spec.retrain ? Duration.minutes(15) : Duration.seconds(20),
@@ -269,7 +272,8 @@ export class HotlineStack extends Stack {
           sourceMap: true,
           mainFields: ['module', 'main'],
           // The runtime ships the AWS SDK v3, but pinning our own keeps local and cloud identical.
-          externalModules: [],
+          externalModules: 'analytics' in spec ? ['@duckdb/node-api'] : [],
+          ...('analytics' in spec ? analyticsBundling(key) : {}),
           banner: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
         },
       });
@@ -277,6 +281,18 @@ export class HotlineStack extends Stack {
       grantDeclared(fn, spec, targets);
       functions[key] = fn;
     }
+
+    const analytics = analyticsInfra(this, table, functions, {
+      dailySchedule: String(
+        this.node.tryGetContext('hotline:analyticsDaily') ?? 'cron(30 7 * * ? *)',
+      ),
+      monthlySchedule: String(
+        this.node.tryGetContext('hotline:analyticsMonthly') ?? 'cron(0 8 1 * ? *)',
+      ),
+      bytesScannedLimit: Number(
+        this.node.tryGetContext('hotline:analyticsBytesScannedLimit') ?? 10 * 1024 ** 3,
+      ),
+    });
 
     const lifecycle = new StateMachine(this, 'TicketLifecycle', {
       stateMachineName: lifecycleName,
@@ -401,6 +417,9 @@ export class HotlineStack extends Stack {
           batchSize: spec.stream.batchSize,
           retryAttempts: spec.stream.retryAttempts,
           maxRecordAge: Duration.seconds(spec.stream.maxRecordAgeSeconds),
+          ...('maxBatchingWindowSeconds' in spec.stream
+            ? { maxBatchingWindow: Duration.seconds(spec.stream.maxBatchingWindowSeconds) }
+            : {}),
           bisectBatchOnError: true,
           reportBatchItemFailures: true,
           onFailure: new SqsDlq(deadLetters),
@@ -490,7 +509,7 @@ export class HotlineStack extends Stack {
       });
     }
 
-    addAlarms(this, { functions, stateMachines: [lifecycle, bulletinRun, dispatchRetrain], api });
+    addAlarms(this, { functions, stateMachines: [lifecycle, bulletinRun, dispatchRetrain, analytics.run], api });
 
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint });
     new CfnOutput(this, 'TableName', { value: table.tableName });
