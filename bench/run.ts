@@ -2,7 +2,7 @@
  * The benchmarks of issue 6 (not tests: they print figures and never fail on speed).
  *
  *   npm run bench                       every benchmark, each in a fresh process
- *   npm run bench -- --only waiting     one of: cost, waiting, scaling, functions, dispatch
+ *   npm run bench -- --only waiting     one of: cost, waiting, scaling, functions, dispatch, analytics
  *   npm run bench -- --only scaling --tickets 20000
  *
  * Each prints its tables and writes bench/results/<name>.json. Everything runs on this machine
@@ -23,6 +23,7 @@ const BENCHMARKS = {
   scaling: () => import('./scaling.ts'),
   functions: () => import('./functions.ts'),
   dispatch: () => import('./dispatch.ts'),
+  analytics: () => import('./analytics.ts'),
 } as const;
 type Name = keyof typeof BENCHMARKS;
 

@@ -27,6 +27,8 @@ export interface FunctionSpec {
   dispatchModel?: boolean;
   /** Trains and promotes dispatch models: the model bucket read-write, long timeout, more memory. */
   retrain?: boolean;
+  /** Part of analytics (分析研判): the data set, the query engine and the salt (infra/analytics.ts). */
+  analytics?: boolean;
   /**
    * Other helpers' options (e.g. `stream` for a table-stream consumer, whose event source mapping
    * brings its own stream grant); infra/access.ts ignores what it does not know.
@@ -44,11 +46,18 @@ export interface StreamSource {
   /** Lambda event filter patterns; a record matching none of them never reaches the function. */
   filters: readonly Record<string, unknown>[];
   batchSize: number;
+  /** How long Lambda gathers records before invoking (AWS only; the local runner delivers at once). */
+  maxBatchingWindowSeconds?: number;
   /** Retries of a failing batch before its records go to the dead-letter queue. */
   retryAttempts: number;
   /** Older records go to the dead-letter queue unprocessed. */
   maxRecordAgeSeconds: number;
 }
+
+/** Any change of a ticket item (not its history, links or counters). */
+const TICKET_VERSION = {
+  dynamodb: { Keys: { PK: { S: [{ prefix: 'TICKET#' }] }, SK: { S: ['META'] } } },
+} as const;
 
 /** A newly stored ticket that is to run its lifecycle (a merged one never runs). */
 const NEW_TICKET = {
@@ -274,6 +283,68 @@ export const FUNCTIONS = {
     starts: false,
     bulletin: true,
   },
+  // Analytics (分析研判, 预警): `analytics` functions get the data set, the engine and the salt.
+  'analytics-sink': {
+    entry: 'functions/analytics/sink.ts',
+    mails: false,
+    starts: false,
+    analytics: true,
+    table: 'read',
+    // Every version of every ticket, batched: history, links and counters never reach the sink.
+    stream: {
+      filters: [TICKET_VERSION],
+      batchSize: 1000,
+      maxBatchingWindowSeconds: 60,
+      retryAttempts: 10,
+      maxRecordAgeSeconds: 24 * 3600,
+    } satisfies StreamSource,
+  },
+  'analytics-detect': {
+    entry: 'functions/analytics/detect.ts',
+    mails: false,
+    starts: false,
+    analytics: true,
+  },
+  'analytics-notify': {
+    entry: 'functions/analytics/notify.ts',
+    mails: true,
+    starts: false,
+    analytics: true,
+  },
+  'analytics-report': {
+    entry: 'functions/analytics/report.ts',
+    mails: true,
+    starts: false,
+    analytics: true,
+  },
+  'analytics-warnings': {
+    entry: 'functions/analytics/warnings.ts',
+    mails: false,
+    starts: false,
+    table: 'read',
+    analytics: true,
+  },
+  'analytics-hotspots': {
+    entry: 'functions/analytics/hotspots.ts',
+    mails: false,
+    starts: false,
+    table: 'read',
+    analytics: true,
+  },
+  'analytics-clusters': {
+    entry: 'functions/analytics/clusters.ts',
+    mails: false,
+    starts: false,
+    table: 'read',
+    analytics: true,
+  },
+  'analytics-compare': {
+    entry: 'functions/analytics/compare.ts',
+    mails: false,
+    starts: false,
+    table: 'read',
+    analytics: true,
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
@@ -344,4 +415,8 @@ export const ROUTES: readonly Route[] = [
     function: 'bulletin-correct-case',
     auth: 'staff',
   },
+  { method: 'GET', path: '/analytics/warnings', function: 'analytics-warnings', auth: 'staff' },
+  { method: 'GET', path: '/analytics/hotspots', function: 'analytics-hotspots', auth: 'staff' },
+  { method: 'GET', path: '/analytics/clusters', function: 'analytics-clusters', auth: 'staff' },
+  { method: 'GET', path: '/analytics/compare', function: 'analytics-compare', auth: 'staff' },
 ];

@@ -65,6 +65,7 @@ import { dispatchRetrainWorkflow } from '../workflows/dispatch-retrain.ts';
 import { ticketLifecycle } from '../workflows/ticket-lifecycle.ts';
 import { type AccessTargets, declaredEnvironment, grantDeclared } from './access.ts';
 import { addAlarms } from './alarms.ts';
+import { analyticsBundling, analyticsInfra } from './analytics.ts';
 
 export interface HotlineStackProps extends StackProps {
   /** The sender address (an SES-verified identity). */
@@ -95,16 +96,32 @@ const JIEBA_VERSION = (
     dependencies: Record<string, string>;
   }
 ).dependencies[JIEBA];
-/** Functions whose code reaches jieba: the privacy guard, the dispatch model. */
+/** Functions whose code reaches jieba: the privacy guard, the dispatch model, analytics. */
 const usesJieba = (spec: FunctionSpec) =>
-  Boolean(spec.bulletin || spec.dispatchModel || spec.retrain);
-const jiebaForArm64 = {
-  beforeBundling: () => [],
-  beforeInstall: () => [],
-  afterBundling: (_input: string, output: string) => [
-    `cd "${output}" && npm install --no-save --no-package-lock --no-audit --no-fund --os=linux --cpu=arm64 --libc=glibc ${JIEBA}@${JIEBA_VERSION}`,
-  ],
-};
+  Boolean(spec.bulletin || spec.dispatchModel || spec.retrain || spec.analytics);
+/**
+ * What a bundle carries beside the code: jieba for the function's own platform, and for the
+ * analytics functions their SQL files and (the sink) DuckDB, installed on the x86_64 host.
+ */
+function nativeBundling(key: string, spec: FunctionSpec, cpu: 'arm64' | 'x64') {
+  const analytics = spec.analytics ? analyticsBundling(key) : undefined;
+  if (!analytics && !usesJieba(spec)) return {};
+  return {
+    ...(analytics && 'nodeModules' in analytics ? { nodeModules: analytics.nodeModules } : {}),
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (input: string, output: string) => [
+        ...(analytics ? analytics.commandHooks.afterBundling(input, output) : []),
+        ...(usesJieba(spec)
+          ? [
+              `cd "${output}" && npm install --no-save --no-package-lock --no-audit --no-fund --os=linux --cpu=${cpu} --libc=glibc ${JIEBA}@${JIEBA_VERSION}`,
+            ]
+          : []),
+      ],
+    },
+  };
+}
 
 /**
  * The bulletin run's settings, from CDK context (`-c hotline:bulletinSchedule=…`): an EventBridge
@@ -158,7 +175,8 @@ export class HotlineStack extends Stack {
         : TableEncryptionV2.awsManagedKey(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TTL_ATTRIBUTE,
-      // Stream consumers (functions/registry.ts `stream`): at most two, as AWS advises per stream.
+      // Stream consumers (functions/registry.ts `stream`): at most two, as AWS advises per stream:
+      // stream-workflow and analytics-sink.
       dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -253,7 +271,8 @@ export class HotlineStack extends Stack {
       const fn = new NodejsFunction(this, key, {
         entry: spec.entry,
         runtime: Runtime.NODEJS_24_X,
-        architecture: Architecture.ARM_64,
+        // DuckDB's native module is installed on the (x86_64) build host for the sink.
+        architecture: key === 'analytics-sink' ? Architecture.X86_64 : Architecture.ARM_64,
         // Retraining fits tens of thousands of labelled tickets in one invocation.
         memorySize: spec.retrain ? 3008 : 512,
         timeout: spec.retrain ? Duration.minutes(15) : Duration.seconds(20),
@@ -293,15 +312,30 @@ export class HotlineStack extends Stack {
           sourceMap: true,
           mainFields: ['module', 'main'],
           // The runtime ships the AWS SDK v3, but pinning our own keeps local and cloud identical.
-          externalModules: usesJieba(spec) ? [JIEBA] : [],
+          externalModules: [
+            ...(usesJieba(spec) ? [JIEBA] : []),
+            ...(spec.analytics ? ['@duckdb/node-api'] : []),
+          ],
           banner: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
-          ...(usesJieba(spec) ? { commandHooks: jiebaForArm64 } : {}),
+          ...nativeBundling(key, spec, key === 'analytics-sink' ? 'x64' : 'arm64'),
         },
       });
       (fn.node.defaultChild as CfnFunction).addMetadata(FUNCTION_KEY_METADATA, key);
       grantDeclared(fn, spec, targets);
       functions[key] = fn;
     }
+
+    const analytics = analyticsInfra(this, functions, {
+      dailySchedule: String(
+        this.node.tryGetContext('hotline:analyticsDaily') ?? 'cron(30 7 * * ? *)',
+      ),
+      monthlySchedule: String(
+        this.node.tryGetContext('hotline:analyticsMonthly') ?? 'cron(0 8 1 * ? *)',
+      ),
+      bytesScannedLimit: Number(
+        this.node.tryGetContext('hotline:analyticsBytesScannedLimit') ?? 10 * 1024 ** 3,
+      ),
+    });
 
     const lifecycle = new StateMachine(this, 'TicketLifecycle', {
       stateMachineName: lifecycleName,
@@ -426,6 +460,9 @@ export class HotlineStack extends Stack {
           batchSize: spec.stream.batchSize,
           retryAttempts: spec.stream.retryAttempts,
           maxRecordAge: Duration.seconds(spec.stream.maxRecordAgeSeconds),
+          ...('maxBatchingWindowSeconds' in spec.stream
+            ? { maxBatchingWindow: Duration.seconds(spec.stream.maxBatchingWindowSeconds) }
+            : {}),
           bisectBatchOnError: true,
           reportBatchItemFailures: true,
           onFailure: new SqsDlq(deadLetters),
@@ -515,7 +552,11 @@ export class HotlineStack extends Stack {
       });
     }
 
-    addAlarms(this, { functions, stateMachines: [lifecycle, bulletinRun, dispatchRetrain], api });
+    addAlarms(this, {
+      functions,
+      stateMachines: [lifecycle, bulletinRun, dispatchRetrain, analytics.run],
+      api,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint });
     new CfnOutput(this, 'TableName', { value: table.tableName });

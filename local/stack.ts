@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -78,6 +79,7 @@ export const LOCAL_BULLETIN_BUCKET = 'hotline-12345-bulletins';
 /** The tenant prefix of the local phone records (PHONE_TENANT). */
 export const LOCAL_PHONE_TENANT = 'local';
 export const LOCAL_DISPATCH_MODEL_BUCKET = 'hotline-12345-dispatch-models';
+export const LOCAL_ANALYTICS_BUCKET = 'hotline-12345-analytics';
 
 /**
  * Starts the whole system on this machine: Amazon's DynamoDB Local, an S3-compatible server, the
@@ -113,7 +115,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const s3 = await startLocalS3({
       ...(ports.s3 ? { port: ports.s3 } : {}),
       ...(dataDir ? { directory: join(dataDir, 's3') } : {}),
-      buckets: [LOCAL_BULLETIN_BUCKET, LOCAL_DISPATCH_MODEL_BUCKET],
+      buckets: [LOCAL_BULLETIN_BUCKET, LOCAL_DISPATCH_MODEL_BUCKET, LOCAL_ANALYTICS_BUCKET],
       portFlag: '--s3-port',
     });
     closers.push(() => s3.close());
@@ -204,11 +206,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       'AWS::DynamoDB::GlobalTable': table,
       BulletinBucket: LOCAL_BULLETIN_BUCKET,
       DispatchModelBucket: LOCAL_DISPATCH_MODEL_BUCKET,
+      AnalyticsBucket: LOCAL_ANALYTICS_BUCKET,
+      AthenaResults: 'hotline-12345-athena-results',
+      AnalyticsSalt: 'local-analytics-salt',
       'AWS::SecretsManager::Secret': phone.env.PHONE_CONFIG_SECRET_ARN,
     };
+    const analyticsSalt = analyticsSaltIn(dataDir);
     configureFunctions({
       environment: (key) => ({
-        ...assembly.functionEnvironment(key, locals),
+        ...analyticsStandIns(
+          assembly.functionEnvironment(key, locals),
+          s3.directory,
+          analyticsSalt,
+        ),
         ...endpoints,
         AWS_ENDPOINT_URL_SFN: sfn.url,
         AWS_LAMBDA_FUNCTION_NAME: key,
@@ -382,6 +392,48 @@ function devSecretIn(dataDir: string | undefined): Buffer {
   const secret = newDevSecret();
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
+}
+
+/**
+ * Athena has no local endpoint: an analytics function's template environment points at the
+ * workgroup, the Glue database and the salt secret; locally DuckDB, the embedded engine, reads
+ * the same Parquet files where the local S3 keeps them, with the SQL files of the checkout and a
+ * salt from the data folder. Nothing else of the template environment changes.
+ */
+function analyticsStandIns(
+  environment: Record<string, string>,
+  s3Directory: string,
+  salt: string,
+): Record<string, string> {
+  if (!environment.ANALYTICS_BUCKET) return environment;
+  const {
+    ANALYTICS_WORKGROUP: _workgroup,
+    ANALYTICS_DATABASE: _database,
+    ANALYTICS_SALT_SECRET_ARN: _secret,
+    // The SQL files are read from the checkout's sql/analytics/ (adapters/analytics/sql-files.ts).
+    ANALYTICS_SQL_DIR: _bundledSql,
+    ...kept
+  } = environment;
+  return {
+    ...kept,
+    ANALYTICS_FILES: join(
+      s3Directory,
+      LOCAL_ANALYTICS_BUCKET,
+      'tickets',
+      'dt=*',
+      '*.parquet._S3rver_object',
+    ),
+    ANALYTICS_SALT: salt,
+  };
+}
+
+/** The local analytics salt, kept with the data so that hashes stay the same across restarts. */
+function analyticsSaltIn(dataDir: string | undefined): string {
+  const file = dataDir ? join(dataDir, 'analytics-salt') : undefined;
+  if (file && existsSync(file)) return readFileSync(file, 'utf8');
+  const salt = randomBytes(24).toString('hex');
+  if (file) writeFileSync(file, salt, { mode: 0o600 });
+  return salt;
 }
 
 function dataFileIn(dataDir: string | undefined, name: string): { dataFile?: string } {

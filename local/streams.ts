@@ -298,6 +298,23 @@ class Mapping {
 }
 
 /** The record as Lambda hands it over: the Streams API's record plus the event source fields. */
+/**
+ * The Streams client (3.1141) reads an empty map attribute `{"M":{}}` back as `{}`, which
+ * `unmarshall` rejects; Lambda delivers `{"M":{}}`. Put the map back, at any depth.
+ */
+export function repairEmptyMaps(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(repairEmptyMaps);
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Uint8Array || value instanceof Date) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const isEmptyAttribute =
+      v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0;
+    out[k] = isEmptyAttribute ? { M: {} } : repairEmptyMaps(v);
+  }
+  return out;
+}
+
 function toLambdaRecord(record: _Record, streamArn: string, region: string): DynamoDBRecord {
   const { ApproximateCreationDateTime, ...dynamodb } = record.dynamodb ?? {};
   return {
@@ -309,7 +326,7 @@ function toLambdaRecord(record: _Record, streamArn: string, region: string): Dyn
     eventSourceARN: streamArn,
     ...(record.userIdentity ? { userIdentity: record.userIdentity } : {}),
     dynamodb: {
-      ...(dynamodb as DynamoDBRecord['dynamodb']),
+      ...(repairEmptyMaps(dynamodb) as DynamoDBRecord['dynamodb']),
       ...(ApproximateCreationDateTime
         ? { ApproximateCreationDateTime: Math.floor(ApproximateCreationDateTime.getTime() / 1000) }
         : {}),

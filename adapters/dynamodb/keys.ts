@@ -96,6 +96,13 @@ export const keys = {
     PK: `DEADLETTER#${tenant}#${day}`,
     SK: receivedAt === undefined ? '' : `${receivedAt}#${deliveryId}`,
   }),
+  /** An analytics warning (预警), one partition per month, found once per finding id. */
+  analyticsWarning: (month: string, day?: string, id?: string) => ({
+    PK: `WARNINGS#${month}`,
+    SK: day === undefined ? '' : `${day}#${id}`,
+  }),
+  /** That a finding was recorded: makes "once per finding" one conditional put. */
+  analyticsFinding: (id: string) => ({ PK: `WARNING#${id}`, SK: 'WARNING' }),
   catalogue: (kind: 'AREA' | 'UNIT' | 'TOPIC', id: string) => ({
     PK: 'CATALOGUE',
     SK: `${kind}#${id}`,

@@ -26,6 +26,8 @@ interface Expected {
   mails?: true;
   /** The dispatch model bucket: `read` to use the promoted model, `write` to train and promote. */
   models?: 'read' | 'write';
+  /** Reads the analytics salt secret (only the sink, which hashes callers). */
+  salt?: true;
 }
 const EXPECTED: Record<string, Expected> = {
   // Stores the ticket only: stream-workflow starts its lifecycle (issue #11.2).
@@ -87,6 +89,14 @@ const EXPECTED: Record<string, Expected> = {
   'bulletin-correct-case': { table: 'write' },
   'dispatch-train': { table: 'read', models: 'write' },
   'dispatch-promote': { table: 'read', models: 'write' },
+  'analytics-sink': { table: 'read', salt: true },
+  'analytics-detect': { table: 'write' },
+  'analytics-notify': { table: 'write', mails: true },
+  'analytics-report': { table: 'write', mails: true },
+  'analytics-warnings': { table: 'read' },
+  'analytics-hotspots': { table: 'read' },
+  'analytics-clusters': { table: 'read' },
+  'analytics-compare': { table: 'read' },
 };
 
 const WRITES = [
@@ -168,7 +178,9 @@ describe('least privilege per function (issue #11.7)', () => {
         const machine = expected.wakes === 'lifecycle' ? 'ticket-lifecycle' : 'bulletin';
         expect(resourceText(statements, 'states:SendTaskSuccess'), why).toContain(`-${machine}`);
       }
-      expect(has('secretsmanager:GetSecretValue'), `${why} secret`).toBe(Boolean(expected.secret));
+      expect(has('secretsmanager:GetSecretValue'), `${why} secret`).toBe(
+        Boolean(expected.secret || expected.salt),
+      );
       const puts = resourceText(statements, 's3:PutObject');
       expect(puts.includes('BulletinBucket'), `${why} writes the bulletin site`).toBe(
         Boolean(expected.publishes),

@@ -40,12 +40,41 @@ describe('the CDK app', () => {
     });
   });
 
-  it('deploys one Node 24 arm64 function per registry entry', () => {
+  it('deploys one Node 24 function per registry entry, arm64 but for the sink (DuckDB x86_64)', () => {
     const functions = template.findResources('AWS::Lambda::Function', {
-      Properties: { Runtime: 'nodejs24.x', Architectures: ['arm64'] },
+      Properties: { Runtime: 'nodejs24.x' },
     });
     const keys = Object.values(functions).map((f) => f.Metadata?.['hotline:function']);
     expect(keys.sort()).toEqual(Object.keys(FUNCTIONS).sort());
+    const x86 = Object.values(functions).filter((f) => f.Properties.Architectures?.[0] !== 'arm64');
+    expect(x86.map((f) => f.Metadata?.['hotline:function'])).toEqual(['analytics-sink']);
+  });
+
+  it('synthesizes the analytics store: Glue table with partition projection, Athena limit, stream', () => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'tickets',
+        PartitionKeys: [{ Name: 'dt', Type: 'string' }],
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.dt.type': 'date',
+        }),
+      }),
+    });
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        BytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+      }),
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      FilterCriteria: { Filters: [{ Pattern: '{"dynamodb":{"Keys":{"SK":{"S":["META"]}}}}' }] },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
   });
 
   it('routes every API path to its function, staff routes behind the JWT authorizer', () => {

@@ -1,0 +1,2 @@
+/** GET /analytics/clusters (supervisor): see api.ts. */
+export { clusters as handler } from './api.ts';

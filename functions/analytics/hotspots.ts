@@ -1,0 +1,2 @@
+/** GET /analytics/hotspots (supervisor): see api.ts. */
+export { hotspots as handler } from './api.ts';

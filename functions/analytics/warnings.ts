@@ -1,0 +1,2 @@
+/** GET /analytics/warnings (supervisor): see api.ts. */
+export { warnings as handler } from './api.ts';
