@@ -46,7 +46,7 @@ export interface StreamSource {
   /** Lambda event filter patterns; a record matching none of them never reaches the function. */
   filters: readonly Record<string, unknown>[];
   batchSize: number;
-  /** How long Lambda gathers records before invoking (AWS only; the local runner delivers at once). */
+  /** How long Lambda gathers records before invoking (locally: how often, at most 2 s, it reads). */
   maxBatchingWindowSeconds?: number;
   /** Retries of a failing batch before its records go to the dead-letter queue. */
   retryAttempts: number;

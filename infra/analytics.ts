@@ -123,7 +123,7 @@ export function analyticsInfra(
       },
     },
   });
-  glueTable.addDependency(database);
+  glueTable.addResourceDependency(database);
   const workgroup = new CfnWorkGroup(scope, 'AnalyticsWorkGroup', {
     name: `${stack.stackName}-analytics`,
     description: '12345 hotline analytics queries',

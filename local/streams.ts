@@ -134,7 +134,10 @@ class Mapping {
     // Shards open now are read from their end: what came before is the restart resume's job.
     await this.discover('LATEST');
     this.loop = (async () => {
-      const pollMs = this.options.pollMs ?? 250;
+      // A consumer with a batching window (the analytics sink) is read less often, so its
+      // batches gather records as Lambda's window does; drain() still reads at once.
+      const window = this.consumer.source.maxBatchingWindowSeconds;
+      const pollMs = window ? Math.min(window, 2) * 1000 : (this.options.pollMs ?? 250);
       while (!this.stopping.signal.aborted) {
         const seen = await this.exclusive(() => this.pollOnce()).catch((error: unknown) => {
           console.error(`stream ${this.consumer.name}: ${(error as Error).message}`);

@@ -26,6 +26,9 @@ async function connect(): Promise<DuckDBConnection> {
   return instance.connect();
 }
 
+/** The Parquet writer's in-memory database, one per container: creating one per batch costs more than the batch. */
+let writer: Promise<DuckDBInstance> | undefined;
+
 function plain(value: unknown): string | number | boolean | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'bigint') return Number(value);
@@ -102,7 +105,8 @@ export async function parquetOf(rows: readonly AnalyticsRow[]): Promise<Buffer> 
     const output = join(dir, 'rows.parquet');
     await writeFile(input, rows.map((r) => JSON.stringify(r)).join('\n'));
     const columns = ANALYTICS_COLUMNS.map((c) => `${c.name}: '${DUCK_TYPES[c.type]}'`).join(', ');
-    const c = await connect();
+    writer ??= DuckDBInstance.create(':memory:', { threads: '2' });
+    const c = await (await writer).connect();
     try {
       await c.run(
         `COPY (SELECT * FROM read_json(${quote(input)}, format = 'newline_delimited', columns = {${columns}})) TO ${quote(output)} (FORMAT parquet, COMPRESSION zstd)`,

@@ -10,6 +10,7 @@ import { parquetOf } from '#adapters/analytics/duckdb';
 import { analyticsRow, batchKey, byPartition } from '#core/analytics/schema';
 import { LOCAL_ANALYTICS_BUCKET, type LocalStack } from '#local/stack';
 import { simulateMonth, storedVersions } from '../../simulator/analytics.ts';
+import { TEST_SALT } from '../support/analytics.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../support/dynamodb.ts';
 import { type Api, apiClient, eventually, startTestStack } from '../support/local-stack.ts';
 
@@ -33,9 +34,8 @@ beforeAll(async () => {
   s3 = new S3Client({ ...config, endpoint: stack.urls.s3, forcePathStyle: true });
   const { stateMachines } = await sfn.send(new ListStateMachinesCommand({}));
   runArn = stateMachines?.find((m) => m.name?.endsWith('-analytics'))?.stateMachineArn as string;
-  const salt = process.env.ANALYTICS_SALT as string;
   const { tickets } = simulateMonth({ month: '2026-10', perDay: 50, seed: 21, plant: true });
-  const rows = storedVersions(tickets).map((t) => analyticsRow(t, salt));
+  const rows = storedVersions(tickets).map((t) => analyticsRow(t, TEST_SALT));
   for (const [dt, group] of byPartition(rows)) {
     await s3.send(
       new PutObjectCommand({

@@ -76,7 +76,7 @@ beforeAll(async () => {
     tableName: uniqueTableName('simulation'),
   });
   replay = await child;
-}, 110_000);
+}, 300_000);
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 

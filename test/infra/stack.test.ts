@@ -70,7 +70,16 @@ describe('the CDK app', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       StartingPosition: 'TRIM_HORIZON',
       BisectBatchOnFunctionError: true,
-      FilterCriteria: { Filters: [{ Pattern: '{"dynamodb":{"Keys":{"SK":{"S":["META"]}}}}' }] },
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 60,
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern:
+              '{"dynamodb":{"Keys":{"PK":{"S":[{"prefix":"TICKET#"}]},"SK":{"S":["META"]}}}}',
+          },
+        ],
+      },
     });
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },

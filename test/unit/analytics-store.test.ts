@@ -44,8 +44,14 @@ describe('analytics data set', () => {
       expect(text).not.toContain(secret);
     }
     expect(row.tokens).toContain('油烟');
+    // The salted keys are HMAC digests (checked above not to be the id or the number); their
+    // base64url letters look like account ids to the guard, which is right to be suspicious of text.
+    const HASHED = new Set(['ticket_key', 'caller_key']);
+    expect(row.caller_key).toMatch(/^[A-Za-z0-9_-]{16,}$/);
     const strings = [row, ...rows].flatMap((r) =>
-      ANALYTICS_COLUMNS.filter((c) => c.type === 'string').map((c) => r[c.name] as string | null),
+      ANALYTICS_COLUMNS.filter((c) => c.type === 'string' && !HASHED.has(c.name)).map(
+        (c) => r[c.name] as string | null,
+      ),
     );
     const findings = strings.flatMap((s) => (s ? findPersonalData(s) : []));
     expect(findings).toEqual([]);
