@@ -1,5 +1,5 @@
 import { ForbiddenError } from './errors.ts';
-import type { Actor, Ticket } from './ticket.ts';
+import type { Actor, HistoryEntry, Ticket } from './ticket.ts';
 import type { ApprovedUnreasonableCase } from './unreasonable.ts';
 
 export const STAFF_ROLES = ['operator', 'dispatcher', 'unit', 'reviewer', 'supervisor'] as const;
@@ -157,4 +157,41 @@ export function redactFor(principal: Principal, ticket: Ticket): Ticket {
     if (shown !== undefined) view[field] = shown;
   }
   return view as unknown as Ticket;
+}
+
+/**
+ * What a unit may see of a history line's details, by allow-list like the ticket: the facts of
+ * its handling, never the centre's notes on the caller (a repeat-caller flag, why tickets were
+ * merged, the model's suggestions).
+ */
+const UNIT_HISTORY_DETAILS = new Set([
+  'onTime',
+  'bounces',
+  'workingDays',
+  'replyBy',
+  'callerInformed',
+  'via',
+  'surveyId',
+  'resolved',
+  'satisfaction',
+  'lead',
+  'assist',
+  'returnApproved',
+  'mergedInto',
+  'topic',
+  'previousTopic',
+  'failedState',
+  'error',
+  'resumeAt',
+  'fields',
+  'holdId',
+]);
+
+/** A ticket's history as the viewer's role may see it (see UNIT_HISTORY_DETAILS). */
+export function redactHistoryFor(principal: Principal, history: HistoryEntry[]): HistoryEntry[] {
+  if (principal.role !== 'unit') return history;
+  return history.map(({ details, ...line }) => {
+    const kept = Object.entries(details ?? {}).filter(([key]) => UNIT_HISTORY_DETAILS.has(key));
+    return kept.length > 0 ? { ...line, details: Object.fromEntries(kept) } : line;
+  });
 }

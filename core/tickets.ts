@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { assertCanView, type Principal, redactFor, requireRole } from './access.ts';
+import {
+  assertCanView,
+  type Principal,
+  redactFor,
+  redactHistoryFor,
+  requireRole,
+} from './access.ts';
 import { shanghaiDate } from './calendar.ts';
 import { routeByCatalogue } from './catalogue.ts';
 import type { LifecycleConfig } from './config.ts';
@@ -265,7 +271,10 @@ export async function viewTicket(
 ): Promise<TicketView> {
   const detail = await requireDetail(deps, id);
   assertCanView(principal, detail.ticket);
-  const view: TicketView = { ticket: redactFor(principal, detail.ticket), history: detail.history };
+  const view: TicketView = {
+    ticket: redactFor(principal, detail.ticket),
+    history: redactHistoryFor(principal, detail.history),
+  };
   const primary = detail.ticket.mergedInto
     ? await deps.store.get(detail.ticket.mergedInto)
     : undefined;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type Principal, redactFor, STAFF_ROLES, type StaffRole } from '#core/access';
+import {
+  type Principal,
+  redactFor,
+  redactHistoryFor,
+  STAFF_ROLES,
+  type StaffRole,
+} from '#core/access';
 import { WorkingCalendar } from '#core/calendar';
 import { type Catalogue, catalogueSchema, routeByCatalogue } from '#core/catalogue';
 import { parseLifecycleConfig } from '#core/config';
@@ -256,5 +262,31 @@ describe('what each role sees of a ticket', () => {
   it('shows a unit a non-confidential caller by name only', () => {
     const view = redactFor(principal('unit'), ticketsInEveryStage(false)[3]!);
     expect(view.caller).toEqual({ name: NAME });
+  });
+});
+
+describe("what each role sees of a ticket's history", () => {
+  it("keeps the centre's notes on the caller out of the details a unit sees", () => {
+    const flagged = openTicket({
+      id: '20261116-000009',
+      intake: intake(false),
+      actor: operator,
+      at: monday,
+      flaggedRepeatCaller: true,
+    }).history;
+    const merged = openTicket({
+      id: '20261116-000010',
+      intake: intake(false),
+      actor: operator,
+      at: monday,
+      mergeInto: { ticketId: '20261116-000009', reason: 'same_caller_same_place' },
+    }).history;
+    const unit = redactHistoryFor(principal('unit'), [flagged, merged]);
+    expect(JSON.stringify(unit)).not.toContain('flaggedRepeatCaller');
+    expect(unit[0]).not.toHaveProperty('details');
+    expect(unit[1]?.details).toEqual({ mergedInto: '20261116-000009' });
+    const centre = redactHistoryFor(principal('dispatcher'), [flagged, merged]);
+    expect(centre[0]?.details).toEqual({ flaggedRepeatCaller: true });
+    expect(centre[1]?.details).toMatchObject({ mergeReason: 'same_caller_same_place' });
   });
 });
