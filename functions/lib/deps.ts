@@ -112,7 +112,8 @@ function phoneSystem(): SurveyRequester & CallerNotifier {
 export const ticketDeps = perContainer((): TicketDeps => {
   const table = tableName();
   const calendar = new WorkingCalendar(calendarData, {
-    onWarning: (warning) => logger.warn('calendar data missing or provisional', { ...warning }),
+    onWarning: ({ kind, year, message }) =>
+      logger.warn('calendar data missing or provisional', { kind, year, detail: message }),
   });
   const publicBaseUrl = requiredEnv('PUBLIC_BASE_URL').replace(/\/$/, '');
   const phone = phoneSystem();
