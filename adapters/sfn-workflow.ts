@@ -7,6 +7,7 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
+import type { Step } from '#core/lifecycle';
 import type { Workflow } from '#core/ports';
 import { executionName } from '#core/stalls';
 
@@ -22,14 +23,14 @@ export class StepFunctionsWorkflow implements Workflow {
    * a second one: `ExecutionAlreadyExists` means this very start happened before. A stalled
    * ticket's execution has ended and its name cannot be reused: it resumes as `<id>-r<n>`.
    */
-  async startLifecycle(ticketId: string, attempt = 0): Promise<void> {
+  async startLifecycle(ticketId: string, attempt = 0, step?: Step): Promise<void> {
     if (!this.lifecycleArn) throw new Error('LIFECYCLE_STATE_MACHINE_ARN is not set');
     try {
       await this.client.send(
         new StartExecutionCommand({
           stateMachineArn: this.lifecycleArn,
           name: executionName(ticketId, attempt),
-          input: JSON.stringify({ ticketId }),
+          input: JSON.stringify(step ? { ticketId, step } : { ticketId }),
         }),
       );
     } catch (error) {

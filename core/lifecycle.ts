@@ -1031,15 +1031,24 @@ export function nextDeadlineAt(ticket: Ticket): Date | undefined {
 
 // ─── The workflow's next step ────────────────────────────────────────────────────────────────
 
-/** What the workflow does next for a ticket, read from the ticket record alone. */
+/**
+ * What the workflow does next for a ticket, read from the ticket record alone. A wait carries the
+ * version it was decided on: the step may reach the workflow after the ticket changed again (a
+ * waker's SendTaskSuccess races the next action), and the waiting task then decides afresh.
+ */
 export type Step =
   | { kind: 'route' }
   | { kind: 'chase' }
-  | { kind: 'await_unit'; timeoutSeconds: number }
-  | { kind: 'await_centre'; timeoutSeconds: number }
-  | { kind: 'survey'; timeoutSeconds: number }
+  | { kind: 'await_unit'; timeoutSeconds: number; version: number }
+  | { kind: 'await_centre'; timeoutSeconds: number; version: number }
+  | { kind: 'survey'; timeoutSeconds: number; version: number }
   | { kind: 'close' }
   | { kind: 'done' };
+
+export type WaitStep = Extract<Step, { timeoutSeconds: number }>;
+
+/** A newly stored ticket (received, no deadline yet) is routed first, whatever else it holds. */
+export const FIRST_STEP: Step = { kind: 'route' };
 
 /**
  * Step Functions accepts task timeouts up to a year; a ticket with no deadline event left waits
@@ -1056,27 +1065,29 @@ function secondsUntil(due: Date | undefined, now: Date): number {
 export function nextStep(ticket: Ticket, ctx: Context): Step {
   const now = ctx.at;
   if (dueTimer(ticket, iso(now))) return { kind: 'chase' };
+  const { version } = ticket;
   const timeoutSeconds = secondsUntil(nextDeadlineAt(ticket), now);
   switch (ticket.status) {
     case 'received':
       return { kind: 'route' };
     case 'dispatched':
     case 'handling':
-      return { kind: 'await_unit', timeoutSeconds };
+      return { kind: 'await_unit', timeoutSeconds, version };
     case 'awaiting_dispatch':
     case 'return_review':
     case 'extension_review':
     case 'unreasonable_review':
     case 'reply_review':
-      return { kind: 'await_centre', timeoutSeconds };
+      return { kind: 'await_centre', timeoutSeconds, version };
     case 'callback': {
       if (!wantsCallback(ticket)) return { kind: 'close' };
       const outstanding = ticket.surveys.at(-1);
-      if (outstanding && !outstanding.outcome) return { kind: 'survey', timeoutSeconds };
+      if (outstanding && !outstanding.outcome) return { kind: 'survey', timeoutSeconds, version };
       // The survey task starts a new attempt, which may take this long.
       return {
         kind: 'survey',
         timeoutSeconds: secondsUntil(ctx.add(now, ctx.config.callback.attemptTimeout), now),
+        version,
       };
     }
     case 'closed':

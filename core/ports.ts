@@ -1,6 +1,6 @@
 import type { Area, Topic, Unit } from './catalogue.ts';
 import type { DispatchModel, Suggestion } from './dispatch-model/model.ts';
-import type { Transition } from './lifecycle.ts';
+import type { Step, Transition } from './lifecycle.ts';
 import type { HistoryEntry, MergeReason, Ticket } from './ticket.ts';
 
 /**
@@ -132,9 +132,11 @@ export interface CallerNotifier {
 export interface Workflow {
   /**
    * Starts (or, for a ticket already running, finds) the lifecycle execution of a ticket. A
-   * stalled ticket is resumed with `attempt` > 0: a new execution under a fresh name.
+   * stalled ticket is resumed with `attempt` > 0: a new execution under a fresh name. Without
+   * `step` the execution starts by reading the ticket (NextStep); a starter that knows the step
+   * (a newly stored ticket is routed) saves it that read.
    */
-  startLifecycle(ticketId: string, attempt?: number): Promise<void>;
+  startLifecycle(ticketId: string, attempt?: number, step?: Step): Promise<void>;
   /**
    * Wakes the workflow waiting on `taskToken`. Returns 'stale' when that wait already ended
    * (timed out, superseded): a normal race, because the ticket record is the truth either way.

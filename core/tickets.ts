@@ -27,6 +27,7 @@ import {
   surveyUnreached,
   type Transition,
   toManualDispatch,
+  type WaitStep,
   wantsCallback,
 } from './lifecycle.ts';
 import {
@@ -147,20 +148,29 @@ async function withFreshTicket<T>(
   }
 }
 
+/** The workflow's next step for a ticket as it stands (the same decision NextStep makes). */
+function stepFor(deps: TicketDeps, ticket: Ticket): Step {
+  return nextStep(ticket, context(deps));
+}
+
 /**
- * Wakes the workflow waiting on this ticket, once, if it is waiting. Called after a change is
- * saved, it reads the wait afresh: a wait stored before the change is woken here, and one that
- * was about to be stored fails its version check and wakes itself (see lookAgain).
+ * Wakes the workflow waiting on this ticket, once, if it is waiting, and hands it the next step
+ * decided on the ticket just saved, so that no NextStep has to read it again. Called after a
+ * change is saved, it reads the wait afresh: a wait stored before the change is woken here, and
+ * one that was about to be stored fails its version check and wakes itself (see lookAgain). The
+ * step may be stale by the time the workflow acts on it (the ticket changed again and that
+ * waker found no token): every task re-reads the ticket, and a wait decided on an older version
+ * decides afresh (see stillWaiting).
  */
 async function wake(
   deps: TicketDeps,
-  ticketId: string,
+  saved: Ticket,
   only?: (wait: Wait) => boolean,
 ): Promise<void> {
-  const wait = await deps.store.getWait(ticketId);
+  const wait = await deps.store.getWait(saved.id);
   if (!wait?.taskToken || (only && !only(wait))) return;
   if (await deps.store.takeToken(wait.ticketId, wait.taskToken)) {
-    await deps.workflow.resume(wait.taskToken, { ticketId: wait.ticketId });
+    await deps.workflow.resume(wait.taskToken, stepFor(deps, saved));
   }
 }
 
@@ -287,20 +297,33 @@ export async function viewTicket(
 
 // ─── Workflow steps ──────────────────────────────────────────────────────────────────────────
 
-export interface StepResult {
-  ticketId: string;
+/**
+ * What a step did (nothing when the ticket had moved on) and what the workflow does next, decided
+ * on the ticket the step just wrote or read: the task's output is the next step.
+ */
+export interface Stepped {
+  transition: Transition | undefined;
   step: Step;
 }
 
-export async function decideNextStep(deps: TicketDeps, id: string): Promise<StepResult> {
-  const ticket = await requireTicket(deps, id);
-  return { ticketId: id, step: nextStep(ticket, context(deps)) };
+/** Reads the ticket: the start of a fresh execution, or the look after a wait that was cut short. */
+export async function decideNextStep(deps: TicketDeps, id: string): Promise<Step> {
+  return stepFor(deps, await requireTicket(deps, id));
 }
 
+const unchanged = (deps: TicketDeps, ticket: Ticket): Stepped => ({
+  transition: undefined,
+  step: stepFor(deps, ticket),
+});
+const saved = async (deps: TicketDeps, transition: Transition): Promise<Stepped> => {
+  await deps.store.save(transition);
+  return { transition, step: stepFor(deps, transition.ticket) };
+};
+
 /** 派单: the catalogue picks the lead unit, or a dispatcher must. */
-export async function routeTicket(deps: TicketDeps, id: string): Promise<Transition | undefined> {
+export async function routeTicket(deps: TicketDeps, id: string): Promise<Stepped> {
   return withFreshTicket(deps, id, async (ticket) => {
-    if (ticket.status !== 'received') return undefined;
+    if (ticket.status !== 'received') return unchanged(deps, ticket);
     const topic = ticket.topic ? await deps.catalogue.getTopic(ticket.topic) : undefined;
     const units = new Map((await deps.catalogue.listUnits()).map((u) => [u.id, u]));
     const decision = topic
@@ -325,27 +348,45 @@ export async function routeTicket(deps: TicketDeps, id: string): Promise<Transit
             ctx,
           )
         : toManualDispatch(ticket, decision.reason, ctx);
-    await deps.store.save(transition);
-    return transition;
+    return saved(deps, transition);
   });
 }
 
-/** Records the deadline event that is due (催办, 督办, 通报, an unanswered survey), once. */
-export async function chaseTicket(deps: TicketDeps, id: string): Promise<Transition | undefined> {
+/**
+ * Records the deadline event that is due (催办, 督办, 通报, an unanswered survey), once. A wait's
+ * timeout comes here directly: it is set to the next deadline event, and when none is due yet
+ * (the ticket changed meanwhile) nothing is recorded and the step is decided afresh.
+ */
+export async function chaseTicket(deps: TicketDeps, id: string): Promise<Stepped> {
   return withFreshTicket(deps, id, async (ticket) => {
     const transition = dueDeadlineEvent(ticket, context(deps));
-    if (transition) await deps.store.save(transition);
-    return transition;
+    return transition ? saved(deps, transition) : unchanged(deps, ticket);
   });
 }
 
-export async function finishTicket(deps: TicketDeps, id: string): Promise<Transition | undefined> {
+export async function finishTicket(deps: TicketDeps, id: string): Promise<Stepped> {
   return withFreshTicket(deps, id, async (ticket) => {
-    if (ticket.status !== 'callback' || wantsCallback(ticket)) return undefined;
-    const transition = closeWithoutCallback(ticket, context(deps));
-    await deps.store.save(transition);
-    return transition;
+    if (ticket.status !== 'callback' || wantsCallback(ticket)) return unchanged(deps, ticket);
+    return saved(deps, closeWithoutCallback(ticket, context(deps)));
   });
+}
+
+/**
+ * Whether a waiting task still has to wait: its step was decided on this very version of the
+ * ticket, or is what the ticket asks for now. Otherwise it hands the workflow the step decided
+ * afresh at once (a stale step's timeout could miss a deadline event) and does not wait.
+ */
+async function stillWaiting(
+  deps: TicketDeps,
+  ticket: Ticket,
+  taskToken: string,
+  kind: WaitStep['kind'],
+  decidedOn: number | undefined,
+): Promise<boolean> {
+  const step = stepFor(deps, ticket);
+  if (step.kind === kind && (decidedOn === undefined || decidedOn === ticket.version)) return true;
+  await deps.workflow.resume(taskToken, step);
+  return false;
 }
 
 /**
@@ -354,12 +395,17 @@ export async function finishTicket(deps: TicketDeps, id: string): Promise<Transi
  * decision on its request), never twice for the same event — also not when a fresh execution
  * resumes the ticket after a restart.
  */
-export async function awaitUnit(deps: TicketDeps, id: string, taskToken: string): Promise<void> {
+export async function awaitUnit(
+  deps: TicketDeps,
+  id: string,
+  taskToken: string,
+  decidedOn?: number,
+): Promise<void> {
   const { ticket, wait, history } = await requireDetail(deps, id);
+  // The ticket moved on between the decision and this task: the workflow goes on from here.
+  if (!(await stillWaiting(deps, ticket, taskToken, 'await_unit', decidedOn))) return;
   if (!UNIT_STAGES.includes(ticket.status) || !ticket.leadUnit) {
-    // The ticket moved on between the decision and this task: let the workflow look again.
-    await deps.workflow.resume(taskToken, { ticketId: id });
-    return;
+    throw new Error(`ticket ${id} awaits its unit in status ${ticket.status} without a lead unit`);
   }
   const unit = await deps.catalogue.getUnit(ticket.leadUnit);
   if (!unit) throw new Error(`unit ${ticket.leadUnit} is not in the catalogue`);
@@ -403,8 +449,14 @@ export async function awaitUnit(deps: TicketDeps, id: string, taskToken: string)
  * for each of its own deadline events (a reminder before its time limit; at the limit the
  * supervisors too), never twice — also not when a fresh execution resumes the ticket.
  */
-export async function awaitCentre(deps: TicketDeps, id: string, taskToken: string): Promise<void> {
+export async function awaitCentre(
+  deps: TicketDeps,
+  id: string,
+  taskToken: string,
+  decidedOn?: number,
+): Promise<void> {
   const { ticket, wait, history } = await requireDetail(deps, id);
+  if (!(await stillWaiting(deps, ticket, taskToken, 'await_centre', decidedOn))) return;
   const sameStage = wait?.party === 'centre' && wait.stage === ticket.status && wait.mailedAt;
   const mailedAt = sameStage ? wait.mailedAt! : undefined;
   const chase = mailedAt
@@ -451,12 +503,14 @@ export async function awaitCentre(deps: TicketDeps, id: string, taskToken: strin
  * Starts (or, after a restart, resumes waiting for) a callback survey. A request the phone
  * system refuses is recorded in the history as a failed attempt at once.
  */
-export async function surveyCaller(deps: TicketDeps, id: string, taskToken: string): Promise<void> {
+export async function surveyCaller(
+  deps: TicketDeps,
+  id: string,
+  taskToken: string,
+  decidedOn?: number,
+): Promise<void> {
   const { ticket, wait } = await requireDetail(deps, id);
-  if (ticket.status !== 'callback' || !wantsCallback(ticket)) {
-    await deps.workflow.resume(taskToken, { ticketId: id });
-    return;
-  }
+  if (!(await stillWaiting(deps, ticket, taskToken, 'survey', decidedOn))) return;
   const outstanding = ticket.surveys.at(-1);
   if (outstanding && !outstanding.outcome) {
     const stored = await deps.store.putWait(
@@ -506,10 +560,10 @@ export async function surveyCaller(deps: TicketDeps, id: string, taskToken: stri
 
 /**
  * The ticket changed between reading it and storing the wait, so whoever changed it could not
- * wake this wait: wake it now and let the workflow read the ticket again.
+ * wake this wait: read it again and wake the wait with the step it asks for now.
  */
 async function lookAgain(deps: TicketDeps, ticketId: string, taskToken: string): Promise<void> {
-  await deps.workflow.resume(taskToken, { ticketId });
+  await deps.workflow.resume(taskToken, await decideNextStep(deps, ticketId));
 }
 
 function keepLink(wait: Wait | undefined): Partial<Wait> {
@@ -613,7 +667,7 @@ async function act(
     },
     Boolean(replyId),
   );
-  if (action.action !== 'note') await wake(deps, ticketId);
+  if (action.action !== 'note') await wake(deps, transition.ticket);
   return transition.ticket;
 }
 
@@ -677,7 +731,7 @@ export async function decide(
     await deps.store.save(transition);
     return transition;
   });
-  await wake(deps, ticketId);
+  await wake(deps, transition.ticket);
   if (transition.history.event === 'extension_approved')
     await tellCallerNewDate(deps, transition.ticket);
   return transition.ticket;
@@ -749,18 +803,22 @@ async function applySurvey(
 ): Promise<SurveyOutcome> {
   const ticketId = ticketOfSurvey(surveyId);
   if (!ticketId) return 'unknown';
-  const outcome = await withFreshTicket(deps, ticketId, async (ticket): Promise<SurveyOutcome> => {
-    if (!ticket.surveys.some((s) => s.surveyId === surveyId)) return 'unknown';
-    const transition = apply(ticket, context(deps));
-    if (!transition) return 'ignored';
-    await deps.store.save(transition);
-    return 'recorded';
-  }).catch((error: unknown) => {
+  const outcome = await withFreshTicket(
+    deps,
+    ticketId,
+    async (ticket): Promise<SurveyOutcome | Ticket> => {
+      if (!ticket.surveys.some((s) => s.surveyId === surveyId)) return 'unknown';
+      const transition = apply(ticket, context(deps));
+      if (!transition) return 'ignored';
+      await deps.store.save(transition);
+      return transition.ticket;
+    },
+  ).catch((error: unknown) => {
     // A survey id naming a ticket that does not exist is unknown, like any other stray result.
     if (error instanceof NotFoundError) return 'unknown' as const;
     throw error;
   });
-  if (outcome !== 'recorded') return outcome;
-  await wake(deps, ticketId, (wait) => wait.surveyId === surveyId);
+  if (typeof outcome === 'string') return outcome;
+  await wake(deps, outcome, (wait) => wait.surveyId === surveyId);
   return 'recorded';
 }

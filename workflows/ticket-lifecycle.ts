@@ -59,11 +59,15 @@ const STEP_TIMEOUT = Duration.seconds(60);
 const ticketOnly = TaskInput.fromObject({ ticketId: JsonPath.stringAt('$.ticketId') });
 
 /**
- * The life of one ticket. The ticket record in DynamoDB is the source of truth: `NextStep` reads it
- * and every branch returns to it, so an execution started afresh for an open ticket (after a
- * restart or a deploy) resumes at the ticket's stage. Waiting for a unit is a callback task whose
- * timeout is the next deadline event, so a ticket costs the same number of transitions whether
- * its deadline is an hour or fifteen working days away: waiting is free, nothing polls.
+ * The life of one ticket. The ticket record in DynamoDB is the source of truth: every task reads
+ * it, writes its change on a version condition, and returns the next step decided on the ticket
+ * it just wrote (`nextStep` in core/lifecycle.ts); whoever wakes a waiting task hands it the step
+ * decided on the ticket it just saved. `WhichStep` branches on `$.step`; an execution started
+ * without one (afresh for an open ticket, after a stall or a restart) goes to `NextStep`, which
+ * reads the ticket, so it resumes at the ticket's stage. Waiting for a unit is a callback task
+ * whose timeout is the next deadline event, and a timeout goes straight to `Chase`, so a ticket
+ * costs the same number of transitions whether its deadline is an hour or fifteen working days
+ * away: waiting is free, nothing polls.
  */
 export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): IChainable {
   const step = (id: string, fn: IFunction, comment: string) =>
@@ -71,7 +75,7 @@ export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): ICha
       lambdaFunction: fn,
       payload: ticketOnly,
       payloadResponseOnly: true,
-      resultPath: JsonPath.DISCARD,
+      resultPath: '$.step',
       comment,
       retryOnServiceExceptions: true,
       taskTimeout: Timeout.duration(STEP_TIMEOUT),
@@ -120,6 +124,7 @@ export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): ICha
     lambdaFunction: fns.nextStep,
     payload: ticketOnly,
     payloadResponseOnly: true,
+    resultPath: '$.step',
     comment: 'Read the ticket and decide the next step',
     retryOnServiceExceptions: true,
     taskTimeout: Timeout.duration(STEP_TIMEOUT),
@@ -142,7 +147,11 @@ export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): ICha
   );
   const close = step('Close', fns.close, '办结: close a ticket whose caller wants no callback');
   for (const task of [route, chase, close]) stalls(task);
-  /** A human (or the phone system) answers by waking this task; its timeout is the next deadline. */
+  /**
+   * A human (or the phone system) answers by waking this task with the next step; its timeout is
+   * the next deadline event, which `Chase` records (or, if the ticket changed meanwhile and
+   * nothing is due, leaves alone) before saying what is next.
+   */
   const waitFor = (id: string, fn: IFunction, comment: string) => {
     const task = new LambdaInvoke(scope, id, {
       lambdaFunction: fn,
@@ -150,9 +159,10 @@ export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): ICha
       payload: TaskInput.fromObject({
         ticketId: JsonPath.stringAt('$.ticketId'),
         taskToken: JsonPath.taskToken,
+        step: JsonPath.objectAt('$.step'),
       }),
       taskTimeout: Timeout.at('$.step.timeoutSeconds'),
-      resultPath: JsonPath.DISCARD,
+      resultPath: '$.step',
       comment,
     });
     // Not States.Timeout: that is the deadline, caught below. A failure to store the token or to
@@ -160,7 +170,7 @@ export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): ICha
     task
       .addRetry(THROTTLED)
       .addRetry({ ...STEP_FAILED, errors: ['States.TaskFailed'] })
-      .addCatch(nextStep, { errors: ['States.Timeout'], resultPath: JsonPath.DISCARD });
+      .addCatch(chase, { errors: ['States.Timeout'], resultPath: JsonPath.DISCARD });
     stalls(task);
     return task;
   };
@@ -181,20 +191,30 @@ export function ticketLifecycle(scope: Construct, fns: LifecycleFunctions): ICha
   );
 
   const closed = new Succeed(scope, 'Closed');
-  const unknown = new Fail(scope, 'UnknownStep', {
-    error: 'UnknownStep',
-    cause: 'NextStep returned an unknown step',
-  });
+  // A step no branch knows is a defect of this version: stall the ticket (listed, resumed later
+  // by a fresh execution, which reads the ticket) rather than strand it.
+  const unknown = new Pass(scope, 'UnknownStep', {
+    parameters: {
+      ticketId: JsonPath.stringAt('$.ticketId'),
+      failedState: 'WhichStep',
+      failure: { Error: 'UnknownStep' },
+    },
+  }).next(markStalled);
 
-  const whichStep = new Choice(scope, 'WhichStep')
-    .when(Condition.stringEquals('$.step.kind', 'route'), route.next(nextStep))
-    .when(Condition.stringEquals('$.step.kind', 'chase'), chase.next(nextStep))
-    .when(Condition.stringEquals('$.step.kind', 'await_unit'), awaitUnit.next(nextStep))
-    .when(Condition.stringEquals('$.step.kind', 'await_centre'), awaitCentre.next(nextStep))
-    .when(Condition.stringEquals('$.step.kind', 'survey'), survey.next(nextStep))
-    .when(Condition.stringEquals('$.step.kind', 'close'), close.next(nextStep))
+  const whichStep = new Choice(scope, 'WhichStep', {
+    comment: 'The step a task or its waker returned; none (a fresh execution): read the ticket',
+  });
+  whichStep
+    // Not(IsPresent) rather than IsPresent false, which aws-local-stepfunctions never matches.
+    .when(Condition.not(Condition.isPresent('$.step.kind')), nextStep.next(whichStep))
+    .when(Condition.stringEquals('$.step.kind', 'route'), route.next(whichStep))
+    .when(Condition.stringEquals('$.step.kind', 'chase'), chase.next(whichStep))
+    .when(Condition.stringEquals('$.step.kind', 'await_unit'), awaitUnit.next(whichStep))
+    .when(Condition.stringEquals('$.step.kind', 'await_centre'), awaitCentre.next(whichStep))
+    .when(Condition.stringEquals('$.step.kind', 'survey'), survey.next(whichStep))
+    .when(Condition.stringEquals('$.step.kind', 'close'), close.next(whichStep))
     .when(Condition.stringEquals('$.step.kind', 'done'), closed)
     .otherwise(unknown);
 
-  return nextStep.next(whichStep);
+  return whichStep;
 }

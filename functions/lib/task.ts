@@ -8,6 +8,10 @@ import { traced } from './tracer.ts';
 
 export const taskInputSchema = z.object({ ticketId: ticketIdSchema });
 export const tokenTaskInputSchema = taskInputSchema.extend({ taskToken: z.string().min(1) });
+/** A waiting task also gets the step that sent it there: the ticket version it was decided on. */
+export const waitTaskInputSchema = tokenTaskInputSchema.extend({
+  step: z.object({ version: z.number().int().nonnegative().optional() }).loose().optional(),
+});
 
 /**
  * Wraps a workflow step. Input is validated like any edge; errors propagate so that the state

@@ -1,4 +1,5 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { FIRST_STEP } from '#core/lifecycle';
 import { ticketDeps } from '../lib/deps.ts';
 import { logger } from '../lib/logger.ts';
 
@@ -14,7 +15,8 @@ export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatch
     const ticketId = record.dynamodb?.NewImage?.id?.S;
     if (!ticketId) continue;
     try {
-      await workflow.startLifecycle(ticketId);
+      // The filter passes new tickets in status received only: they start at Route, no read.
+      await workflow.startLifecycle(ticketId, 0, FIRST_STEP);
     } catch (error) {
       logger.warn('lifecycle start failed; the stream retries it', {
         ticketId,

@@ -161,7 +161,7 @@ describe('the synthesized state machines', () => {
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
       TimeoutSecondsPath: '$.step.timeoutSeconds',
       Catch: [
-        expect.objectContaining({ ErrorEquals: ['States.Timeout'], Next: 'NextStep' }),
+        expect.objectContaining({ ErrorEquals: ['States.Timeout'], Next: 'Chase' }),
         expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'AwaitUnitFailed' }),
       ],
     });

@@ -219,6 +219,8 @@ describe('the lifecycle of a ticket', () => {
     expect(nextStep(ticket, ctx(monday))).toEqual({
       kind: 'await_unit',
       timeoutSeconds: (Date.parse(ticket.deadlines.signRemindAt!) - monday.getTime()) / 1000,
+      // The version it was decided on: a waiting task that finds a newer one decides afresh.
+      version: ticket.version,
     });
   });
 
@@ -776,7 +778,11 @@ describe('the lifecycle of a ticket', () => {
     expect(centreBy).toBe(calendar.addWorkingHours(monday, 2).toISOString());
     expect(centreRemindAt).toBe(calendar.addWorkingHours(monday, 1).toISOString());
     // The workflow's wait times out at the reminder, not after a year.
-    expect(nextStep(queued, ctx(monday))).toEqual({ kind: 'await_centre', timeoutSeconds: 3600 });
+    expect(nextStep(queued, ctx(monday))).toEqual({
+      kind: 'await_centre',
+      timeoutSeconds: 3600,
+      version: queued.version,
+    });
     const events: string[] = [];
     for (const moment of [centreRemindAt!, centreBy!]) {
       expect(nextStep(queued, at(moment)).kind).toBe('chase');

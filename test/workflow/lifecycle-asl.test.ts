@@ -1,4 +1,9 @@
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '#local/clock';
 import { type LocalStepFunctions, startLocalStepFunctions } from '#local/stepfunctions/server';
@@ -9,7 +14,8 @@ import { LOCAL_REGION, synthesizeLocal } from '#local/synth';
  * only), checked against what AWS documents for Retry and Catch (issue #10, items 12 and 13):
  * the n-th retry waits IntervalSeconds × BackoffRate^(n-1), capped by MaxDelaySeconds, and with
  * JitterStrategy FULL a random time up to that; MaxAttempts retries per retrier, then the Catch;
- * TimeoutSecondsPath read from the state input; a Choice with no match reaching UnknownStep.
+ * TimeoutSecondsPath read from the state input; a Choice with no match stalling at UnknownStep;
+ * each task's output (the next step) deciding the next state.
  */
 type Fake = (payload: Record<string, unknown>) => unknown;
 const fakes = new Map<string, Fake>();
@@ -79,21 +85,26 @@ async function finish(arn: string, maxSeconds = 2_000) {
 }
 const times = (key: string) => calls.filter((c) => c.key === key).map((c) => c.at);
 const gaps = (at: number[]) => at.slice(1).map((t, i) => (t - at[i]!) / 1000);
-const stepIs = (kind: string, extra: object = {}) => ({ step: { kind, ...extra } });
+const stepIs = (kind: string, extra: object = {}) => ({ kind, ...extra });
 
 describe('the lifecycle ASL as AWS documents Retry and Catch', () => {
-  it('fails at UnknownStep when NextStep returns a step no branch knows', async () => {
-    fakes.set('next-step', (p) => ({ ticketId: p.ticketId, ...stepIs('teleport') }));
+  it('stalls the ticket at UnknownStep when a step comes back that no branch knows', async () => {
+    fakes.set('next-step', () => stepIs('teleport'));
+    fakes.set('stall-ticket', (p) => ({ ticketId: p.ticketId }));
     const ended = await finish(await run());
     expect(ended.status).toBe('FAILED');
-    expect(ended.error).toBe('UnknownStep');
+    expect(ended.error).toBe('TicketStalled');
+    expect(calls.find((c) => c.key === 'stall-ticket')!.payload).toMatchObject({
+      failedState: 'WhichStep',
+      failure: { Error: 'UnknownStep' },
+    });
   });
 
   it("retries NextStep's States.TaskFailed after 2 s and 4 s (interval 2, back-off 2), then goes on", async () => {
     let n = 0;
-    fakes.set('next-step', (p) => {
+    fakes.set('next-step', () => {
       if (++n <= 2) throw failing('TypeError');
-      return { ticketId: p.ticketId, ...stepIs('done') };
+      return stepIs('done');
     });
     const ended = await finish(await run());
     expect(ended.status).toBe('SUCCEEDED');
@@ -102,10 +113,7 @@ describe('the lifecycle ASL as AWS documents Retry and Catch', () => {
 
   it('gives a step error MaxAttempts 4 jittered retries capped as documented, then catches into MarkStalled', async () => {
     let next = 0;
-    fakes.set('next-step', (p) => ({
-      ticketId: p.ticketId,
-      ...(next++ === 0 ? stepIs('route') : stepIs('done')),
-    }));
+    fakes.set('next-step', () => (next++ === 0 ? stepIs('route') : stepIs('done')));
     fakes.set('route-ticket', () => {
       throw failing('TypeError');
     });
@@ -128,7 +136,7 @@ describe('the lifecycle ASL as AWS documents Retry and Catch', () => {
   });
 
   it('retries throttling (Lambda.TooManyRequestsException) eight times before the catch', async () => {
-    fakes.set('next-step', (p) => ({ ticketId: p.ticketId, ...stepIs('chase') }));
+    fakes.set('next-step', () => stepIs('chase'));
     fakes.set('chase-ticket', () => {
       throw failing('Lambda.TooManyRequestsException');
     });
@@ -145,24 +153,71 @@ describe('the lifecycle ASL as AWS documents Retry and Catch', () => {
     });
   });
 
-  it('times a callback out after TimeoutSecondsPath seconds of its input and catches it into NextStep', async () => {
+  it('times a callback out after TimeoutSecondsPath seconds of its input and catches it into Chase', async () => {
     let next = 0;
-    fakes.set('next-step', (p) => ({
-      ticketId: p.ticketId,
-      ...(next++ === 0 ? stepIs('await_unit', { timeoutSeconds: 3600 }) : stepIs('done')),
-    }));
+    fakes.set('next-step', () =>
+      next++ === 0 ? stepIs('await_unit', { timeoutSeconds: 3600, version: 3 }) : stepIs('done'),
+    );
     fakes.set('await-unit', () => ({})); // stores the token; nobody answers
+    fakes.set('chase-ticket', () => stepIs('done'));
     const arn = await run();
     await sfn.waitForIdle();
     const started = clock.nowMs();
     clock.advance(3599_000);
     await sfn.waitForIdle();
-    expect(times('next-step')).toHaveLength(1);
+    expect(times('chase-ticket')).toHaveLength(0);
     const ended = await finish(arn);
     expect(ended.status).toBe('SUCCEEDED');
-    expect((times('next-step')[1]! - started) / 1000).toBe(3600);
+    // The deadline is what the timeout was set to: Chase records it, no NextStep in between.
+    expect((times('chase-ticket')[0]! - started) / 1000).toBe(3600);
+    expect(times('next-step')).toHaveLength(1);
     // A deadline is not a failure: no retry of the callback, no stall.
     expect(times('await-unit')).toHaveLength(1);
     expect(times('stall-ticket')).toHaveLength(0);
+    // The waiting task is told the step it was sent with (the version it was decided on).
+    expect(calls.find((c) => c.key === 'await-unit')!.payload).toMatchObject({
+      step: { kind: 'await_unit', version: 3 },
+    });
+  });
+});
+
+describe('the next step travels with the execution', () => {
+  it('goes from each task to the step it returns, without NextStep', async () => {
+    fakes.set('route-ticket', () => stepIs('chase'));
+    fakes.set('chase-ticket', () => stepIs('close'));
+    fakes.set('close-ticket', () => stepIs('done'));
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({
+        stateMachineArn: lifecycleArn,
+        name: `asl-${++runs}`,
+        input: JSON.stringify({ ticketId: '20261116-000900', step: stepIs('route') }),
+      }),
+    );
+    const ended = await finish(executionArn!);
+    expect(ended.status).toBe('SUCCEEDED');
+    expect(calls.map((c) => c.key)).toEqual(['route-ticket', 'chase-ticket', 'close-ticket']);
+    // WhichStep, Route, WhichStep, Chase, WhichStep, Close, WhichStep, Closed.
+    expect(sfn.stats(executionArn!)).toEqual({ stateTransitions: 8, lambdaInvocations: 3 });
+  });
+
+  it('reads the ticket (NextStep) when an execution starts without a step or a waker sends none', async () => {
+    let next = 0;
+    fakes.set('next-step', () =>
+      next++ === 0 ? stepIs('await_centre', { timeoutSeconds: 3600, version: 1 }) : stepIs('done'),
+    );
+    let token = '';
+    fakes.set('await-centre', (p) => {
+      token = String(p.taskToken);
+      return {};
+    });
+    const arn = await run();
+    await sfn.waitForIdle();
+    // An older waker answers with no step: the workflow reads the ticket again.
+    await client.send(
+      new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ ticketId: 'x' }) }),
+    );
+    const ended = await finish(arn);
+    expect(ended.status).toBe('SUCCEEDED');
+    expect(calls.map((c) => c.key)).toEqual(['next-step', 'await-centre', 'next-step']);
   });
 });

@@ -7,6 +7,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBulletinStore } from '#adapters/dynamodb/bulletin-store';
 import { documentClient, tableName } from '#adapters/dynamodb/client';
+import { LONGEST_WAIT_SECONDS } from '#core/lifecycle';
 import { recordSurveyAnswer, recordSurveyUnreachable } from '#core/tickets';
 import { ticketDeps } from '#functions/lib/deps';
 import { asFunction } from '#local/functions';
@@ -204,6 +205,74 @@ describe('the ticket lifecycle on the synthesized ASL', () => {
     const complaint = await transitionsFor({});
     expect(urgent).toBe(complaint);
     expect(urgent).toBeLessThan(25);
+  });
+
+  it('counts the transitions of a happy ticket (10) and of a late one with three deadline events (19)', async () => {
+    // Every task and every waker hands over the next step, and the stream starts the execution
+    // at Route: WhichStep, Route, WhichStep, AwaitUnit (sign), WhichStep, AwaitUnit (reply),
+    // WhichStep, Survey, WhichStep, Closed. No NextStep at all (15 when each stage read the ticket).
+    const happy = await file();
+    await act(happy, { action: 'sign' });
+    await act(happy, { action: 'reply', content: '已处理', resolved: true });
+    await answerSurvey(happy, { resolved: true, satisfaction: 'satisfied' });
+    await succeeded(happy);
+    expect(stack.sfn.stats(executionArn(happy))).toEqual({
+      stateTransitions: 10,
+      lambdaInvocations: 4,
+    });
+    // bench/waiting.ts's late ticket: each deadline event is the wait's timeout, caught straight
+    // into Chase (Chase, WhichStep, AwaitUnit); the reply's waker hands over Close (was 33).
+    const late = await file({ noCallback: true });
+    await act(late, { action: 'sign' });
+    const { deadlines } = (await view(late)).ticket;
+    await advanceTo(deadlines.remindAt);
+    await advanceTo(deadlines.replyBy);
+    await advanceTo(deadlines.reportAt);
+    await act(late, { action: 'reply', content: '已处理', resolved: true });
+    await succeeded(late);
+    expect(await events(late)).toEqual([
+      'received',
+      'dispatched',
+      'signed',
+      'reminded',
+      'overdue',
+      'marked_for_report',
+      'replied',
+      'closed',
+    ]);
+    expect(stack.sfn.stats(executionArn(late))).toEqual({
+      stateTransitions: 19,
+      lambdaInvocations: 10,
+    });
+  });
+
+  it("decides afresh when a waker's step is stale: the ticket changed again, a deadline is still chased", async () => {
+    const id = await file();
+    const deps = ticketDeps();
+    const decided = (await deps.store.get(id))!;
+    const wait = (await deps.store.getWait(id))!;
+    // A waker takes the token and decides its step on the ticket it saved...
+    expect(await deps.store.takeToken(id, wait.taskToken!)).toBe(true);
+    // ...the ticket changes again meanwhile (a note wakes nobody, and the token is gone anyway)...
+    await act(id, { action: 'note', note: '已联系来电人' });
+    // ...and the step arrives late, decided on the older version, with a far timeout.
+    expect(
+      await deps.workflow.resume(wait.taskToken!, {
+        kind: 'await_unit',
+        timeoutSeconds: LONGEST_WAIT_SECONDS,
+        version: decided.version,
+      }),
+    ).toBe('resumed');
+    await settle();
+    // AwaitUnit saw the newer version and waited on the step decided afresh: the sign-for
+    // reminder falls due on time instead of a year later.
+    await advanceTo(decided.deadlines.signRemindAt!);
+    expect(await events(id)).toEqual(['received', 'dispatched', 'note', 'sign_reminded']);
+    // The unit is told once per event, never twice for the re-decided wait.
+    const toUnit = mailsFor(id).filter((m) =>
+      m.to.includes('heating-supply@qingshan.example.gov.cn'),
+    );
+    expect(toUnit.map((m) => m.subject.slice(0, 9))).toEqual(['【12345派单】', '【12345催签】']);
   });
 
   it('returns a ticket, and the centre re-dispatches it to the right unit', async () => {
