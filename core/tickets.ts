@@ -404,9 +404,8 @@ export async function awaitUnit(
   const { ticket, wait, history } = await requireDetail(deps, id);
   // The ticket moved on between the decision and this task: the workflow goes on from here.
   if (!(await stillWaiting(deps, ticket, taskToken, 'await_unit', decidedOn))) return;
-  if (!UNIT_STAGES.includes(ticket.status) || !ticket.leadUnit) {
-    throw new Error(`ticket ${id} awaits its unit in status ${ticket.status} without a lead unit`);
-  }
+  // A unit stage always has a lead unit; without one the step fails, is retried, then stalls.
+  if (!ticket.leadUnit) throw new Error(`ticket ${id} is in ${ticket.status} without a lead unit`);
   const unit = await deps.catalogue.getUnit(ticket.leadUnit);
   if (!unit) throw new Error(`unit ${ticket.leadUnit} is not in the catalogue`);
   const sameAssignment = wait?.unitId === unit.id && wait.replyId;
