@@ -124,3 +124,40 @@ describe('a phone webhook with the operator’s ticket', () => {
     expect(again.rounds).toBe(1);
   });
 });
+
+describe('POST /tickets', () => {
+  const intake = () => ({
+    caller: { name: '钱七', phone: `136${String(10_000_000 + n++).slice(-8)}` },
+    content: '小区门口路灯不亮',
+    category: '求助',
+    topic: 'heating',
+    place: { district: 'qingshan', township: 'beiyuan', address: `北苑东路${n}号` },
+  });
+  const post = (body: unknown, key?: string) =>
+    fetch(`${stack.urls.api}/tickets`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${stack.tokens.operator}`,
+        'content-type': 'application/json',
+        ...(key ? { 'idempotency-key': key } : {}),
+      },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+
+  it('stores a ticket with its Idempotency-Key in one transaction and no other write', async () => {
+    await post(intake()); // the catalogue into the container's cache
+    const keyed = await counted('create-ticket', () =>
+      post(intake(), `rt-${randomBytes(6).toString('hex')}`),
+    );
+    expect(keyed.result.status).toBe(201);
+    console.log(
+      `POST /tickets with a key: ${keyed.rounds} round trips (${keyed.calls.map((c) => `${c.round}:${c.command}`).join(' ')})`,
+    );
+    expect(transactions(keyed.calls)).toHaveLength(1);
+    // The ticket number's counter is the one write besides the transaction.
+    expect(writes(keyed.calls).map((c) => c.command)).toEqual([
+      'UpdateItemCommand',
+      'TransactWriteItemsCommand',
+    ]);
+  });
+});
