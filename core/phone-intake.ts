@@ -8,13 +8,13 @@
  *    a plain item (call record, call-back entry, survey result, dead letter, call status). A retry
  *    after a crash before that write finds nothing recorded and does it all again; a retry after
  *    it is a duplicate and does nothing.
- *  - A ticket is written by fileTicket in its own transaction, so it cannot join that one.
- *    Instead the ticket number is reserved for the call first (`CALL#…/TICKET`, conditional put):
- *    every attempt for the same call files under the same number, and the ticket's own
- *    `attribute_not_exists` makes the second attempt fail harmlessly. A crash after the ticket was
- *    written but before the delivery was recorded is then found on the retry: the ticket is there,
- *    its execution is started again (idempotent: named after the ticket) and the delivery is
- *    recorded. One call, one ticket, never none.
+ *  - A call's ticket is that transaction too: the ticket's own write carries the delivery record,
+ *    its effects and the call's ticket number (`CALL#…/TICKET`, put if absent), so the ticket and
+ *    its delivery are stored together or not at all (a crash before costs a ticket number, never
+ *    a second ticket). The call's number also stops a copy delivered under another id from filing
+ *    a second ticket: that copy finds the call's ticket and records its delivery without one.
+ *    A delivery with a call-back effect, or with several tickets, records itself separately
+ *    after its tickets; the call's number then still keeps it to one ticket per call.
  *  - Survey results go through the lifecycle (recordSurveyAnswer/Unreachable), which ignores a
  *    survey that already has an outcome, so re-applying one after a crash changes nothing.
  */
@@ -35,9 +35,9 @@ import {
   type PhoneEventOf,
   type PhoneProvider,
 } from './phone/events.ts';
-import type { TicketStore } from './ports.ts';
-import { type Intake, intakeSchema } from './ticket.ts';
-import { VersionConflictError } from './tickets.ts';
+import type { WriteAlongside } from './ports.ts';
+import { type Intake, intakeSchema, type Ticket } from './ticket.ts';
+import { AlongsideRefusedError, type CheckedIntake } from './tickets.ts';
 
 export interface CallbackEntry {
   callId: string;
@@ -114,6 +114,12 @@ export interface DeliveryRecord {
   eventTypes: PhoneEvent['type'][];
 }
 
+export interface RecordOfDelivery {
+  delivery: DeliveryRecord;
+  effects: PhoneEffect[];
+  status?: StatusChange;
+}
+
 export interface StatusChange {
   provider: PhoneProvider;
   callId: string;
@@ -141,12 +147,16 @@ export interface PhoneDeliveryStore {
     provider: PhoneProvider,
     callId: string,
   ): Promise<{ callerNumber: string | null } | undefined>;
-  /** The ticket number reserved for a call, allocating it with `allocate` the first time. */
-  reserveCallTicket(
-    provider: PhoneProvider,
-    callId: string,
-    allocate: () => Promise<string>,
-  ): Promise<string>;
+  /**
+   * Items for a call's ticket's own write (SaveOptions.alongside): the call's ticket number, put
+   * only if the call has none, and with `record` the delivery, its effects and the call's new
+   * status as `record()` writes them. `refusal` names the item a failed save refused, or throws
+   * the conflict `record()` would.
+   */
+  withTicket(
+    call: { provider: PhoneProvider; callId: string; ticketId: string },
+    record?: RecordOfDelivery,
+  ): { write: WriteAlongside; refusal: (index: number) => 'duplicate' | 'call-has-ticket' };
   callTicket(provider: PhoneProvider, callId: string): Promise<string | undefined>;
   /** The survey an outbound survey call was placed for. */
   surveyOfCall(provider: PhoneProvider, callId: string): Promise<string | undefined>;
@@ -163,17 +173,18 @@ export type SurveyOutcome = 'recorded' | 'unknown' | 'ignored';
 export interface PhoneIntakeDeps {
   deliveries: PhoneDeliveryStore;
   now: () => Date;
+  /** Checks a call's ticket against the catalogue (reads only: nothing is numbered or stored). */
+  checkTicket: (intake: Intake) => Promise<CheckedIntake>;
   /**
-   * Files the ticket of a call with `store` in place of the ticket store (fileTicket with
-   * ticket numbers reserved per call). Throws the ticket store's VersionConflictError when the
-   * ticket under that number exists already.
+   * Numbers and stores a checked ticket with `alongside` in its own write (fileCheckedTicket);
+   * throws AlongsideRefusedError when one of those items was refused (nothing stored).
    */
   fileTicket: (
-    intake: Intake,
-    store: (inner: TicketStore) => TicketStore,
+    checked: CheckedIntake,
     provider: PhoneProvider,
+    alongside: (ticket: Ticket) => WriteAlongside,
   ) => Promise<string>;
-  /** After a crash between ticket and delivery record: make sure the ticket's workflow runs. */
+  /** A call's ticket found filed by another delivery of the call: make sure its workflow runs. */
   resumeTicket: (ticketId: string) => Promise<void>;
   answerSurvey: (
     surveyId: string,
@@ -257,50 +268,98 @@ export function intakeFromCall(event: PhoneEventOf<'call.completed'>): Intake {
   throw new ValidationError(fields.map((f) => `${f.field}: ${f.problem}`).join('; '), fields);
 }
 
+type CompletedCall = Extract<PhoneEffect, { kind: 'call' }>;
+
+/** A call's ticket to file once the delivery's other effects are known. */
+interface TicketToFile {
+  event: PhoneEventOf<'call.completed'>;
+  checked: CheckedIntake;
+  /** The call's COMPLETED record, which names the ticket once it has a number. */
+  effect: CompletedCall;
+}
+
+type Filed =
+  | { ticketId: string; recorded: boolean }
+  /** Another copy of this delivery was recorded meanwhile, with this call's ticket. */
+  | { ticketId: string | undefined; duplicate: true };
+
+/** Files a call's ticket, with the delivery's record in the same write if `record` is given. */
 async function fileCallTicket(
   deps: PhoneIntakeDeps,
-  event: PhoneEventOf<'call.completed'>,
-  intake: Intake,
-): Promise<string> {
-  const { provider, callId } = event;
-  const reserving = (inner: TicketStore): TicketStore =>
-    new Proxy(inner, {
-      get(target, property, receiver) {
-        if (property === 'nextTicketId') {
-          return (day: string) =>
-            deps.deliveries.reserveCallTicket(provider, callId, () => target.nextTicketId(day));
-        }
-        const value = Reflect.get(target, property, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+  job: TicketToFile,
+  record: RecordOfDelivery | undefined,
+): Promise<Filed> {
+  const { provider, callId } = job.event;
+  let refusal: ((index: number) => 'duplicate' | 'call-has-ticket') | undefined;
   try {
-    return await deps.fileTicket(intake, reserving, provider);
+    const ticketId = await deps.fileTicket(job.checked, provider, (ticket) => {
+      job.effect.ticketId = ticket.id;
+      const alongside = deps.deliveries.withTicket(
+        { provider, callId, ticketId: ticket.id },
+        record,
+      );
+      refusal = alongside.refusal;
+      return alongside.write;
+    });
+    return { ticketId, recorded: Boolean(record) };
   } catch (error) {
-    if (error instanceof ValidationError) throw renameIntakeErrors(error);
-    if (!(error instanceof VersionConflictError)) throw error;
-    // An earlier attempt for this call filed the ticket and did not get to record the delivery.
+    if (!(error instanceof AlongsideRefusedError) || !refusal) {
+      // Concurrent copies of one delivery can collide in DynamoDB before either condition is
+      // evaluated; the one that went first decides whether this copy is a duplicate.
+      if (record && (await deps.deliveries.hasDelivery(record.delivery.deliveryId))) {
+        return { ticketId: await deps.deliveries.callTicket(provider, callId), duplicate: true };
+      }
+      throw error;
+    }
+    const why = refusal(error.index);
     const ticketId = await deps.deliveries.callTicket(provider, callId);
+    if (why === 'duplicate') return { ticketId, duplicate: true };
+    // The call's ticket was filed by a copy delivered under another id: file none, point to it.
     if (!ticketId) throw error;
     await deps.resumeTicket(ticketId);
-    return ticketId;
+    job.effect.ticketId = ticketId;
+    return { ticketId, recorded: false };
+  }
+}
+
+/** The operator's ticket of a call.completed, checked against the catalogue, body fields named. */
+async function checkCallTicket(
+  deps: PhoneIntakeDeps,
+  event: PhoneEventOf<'call.completed'>,
+): Promise<CheckedIntake> {
+  const intake = intakeFromCall(event);
+  try {
+    return await deps.checkTicket(intake);
+  } catch (error) {
+    throw error instanceof ValidationError ? renameIntakeErrors(error) : error;
   }
 }
 
 /**
  * Applies one accepted delivery. Validation of an embedded ticket happens before anything is
- * written, so an invalid one is refused (ValidationError) with nothing stored.
+ * written, so an invalid one is refused (ValidationError) with nothing stored. The reads that do
+ * not depend on each other (delivery seen?, the call's status, the catalogue) go out together.
  */
 export async function receivePhoneDelivery(
   deps: PhoneIntakeDeps,
   accepted: Accepted & { callStatus?: { callId: string; status: CallStatus } },
 ): Promise<DeliveryResult> {
   const none: DeliveryResult = { outcome: 'duplicate', ticketIds: [], deadLetters: 0 };
-  if (await deps.deliveries.hasDelivery(accepted.deliveryId)) return none;
-
-  const intakes = new Map<PhoneEvent, Intake>();
-  for (const event of accepted.events) {
-    if (event.type === 'call.completed' && event.ticket) intakes.set(event, intakeFromCall(event));
+  const reported = statusOf(accepted);
+  const withTickets = accepted.events.filter(
+    (e): e is PhoneEventOf<'call.completed'> => e.type === 'call.completed' && Boolean(e.ticket),
+  );
+  const [seen, previous, checks] = await Promise.all([
+    deps.deliveries.hasDelivery(accepted.deliveryId),
+    reported ? deps.deliveries.callStatus(accepted.provider, reported.callId) : undefined,
+    // Settled here, thrown below: a duplicate is a duplicate even if its ticket no longer checks.
+    Promise.allSettled(withTickets.map((event) => checkCallTicket(deps, event))),
+  ]);
+  if (seen) return none;
+  const checked = new Map<PhoneEvent, CheckedIntake>();
+  for (const [i, check] of checks.entries()) {
+    if (check.status === 'rejected') throw check.reason;
+    checked.set(withTickets[i]!, check.value);
   }
 
   const receivedAt = deps.now().toISOString();
@@ -312,10 +371,8 @@ export async function receivePhoneDelivery(
     eventTypes: accepted.events.map((e) => e.type),
   });
 
-  const reported = statusOf(accepted);
   let status: StatusChange | undefined;
   if (reported) {
-    const previous = await deps.deliveries.callStatus(accepted.provider, reported.callId);
     if (isCallStatusRegression(previous, reported.status)) {
       const written = await deps.deliveries.record(delivery('regression'), []);
       return { ...none, outcome: written === 'duplicate' ? 'duplicate' : 'regression' };
@@ -331,7 +388,7 @@ export async function receivePhoneDelivery(
   }
 
   const effects: PhoneEffect[] = [];
-  const ticketIds: string[] = [];
+  const toFile: TicketToFile[] = [];
   let deadLetters = 0;
   const deadLetter = (
     event: PhoneEvent,
@@ -362,10 +419,7 @@ export async function receivePhoneDelivery(
         });
         break;
       case 'call.completed': {
-        const intake = intakes.get(event);
-        const ticketId = intake ? await fileCallTicket(deps, event, intake) : undefined;
-        if (ticketId) ticketIds.push(ticketId);
-        effects.push({
+        const effect: CompletedCall = {
           kind: 'call',
           part: 'COMPLETED',
           provider: event.provider,
@@ -374,8 +428,10 @@ export async function receivePhoneDelivery(
           callerNumber: event.callerNumber,
           calledNumber: event.calledNumber,
           durationSeconds: event.durationSeconds,
-          ...(ticketId ? { ticketId } : {}),
-        });
+        };
+        effects.push(effect);
+        const check = checked.get(event);
+        if (check) toFile.push({ event, checked: check, effect });
         break;
       }
       case 'call.missed': {
@@ -444,10 +500,30 @@ export async function receivePhoneDelivery(
   }
 
   const outcome = accepted.events.length === 0 ? 'ignored' : 'processed';
-  const written = await deps.deliveries.record(delivery(outcome), effects, status);
-  // Another copy of this delivery was recorded meanwhile: it applied the delivery, this one did
-  // not (the ticket it names is the one that copy filed, found through the call's reservation).
-  if (written === 'duplicate') return { ...none, ticketIds };
+  const record: RecordOfDelivery = {
+    delivery: delivery(outcome),
+    effects,
+    ...(status ? { status } : {}),
+  };
+  // The usual delivery, one call with its ticket, is one write. A call-back claims its call's
+  // marker with a retry of its own (record()), so it is recorded on its own.
+  const carrier = effects.some((e) => e.kind === 'callback') ? undefined : toFile.at(-1);
+  const ticketIds: string[] = [];
+  let recorded = false;
+  for (const job of toFile) {
+    const filed = await fileCallTicket(deps, job, job === carrier ? record : undefined);
+    if (filed.ticketId) ticketIds.push(filed.ticketId);
+    // Another copy of this delivery was recorded meanwhile: it applied the delivery, this one did
+    // not (the ticket it names is the one that copy filed, found through the call's number).
+    if ('duplicate' in filed) return { ...none, ticketIds };
+    recorded ||= filed.recorded;
+  }
+  if (
+    !recorded &&
+    (await deps.deliveries.record(record.delivery, effects, status)) === 'duplicate'
+  ) {
+    return { ...none, ticketIds };
+  }
   return { outcome, ticketIds, deadLetters };
 }
 

@@ -48,6 +48,17 @@ export interface Duplicate {
 export interface SaveOptions {
   /** Only if the ticket's current link is still this one (an older link was replaced). */
   requireLink?: string;
+  /** Another adapter's items, stored with the ticket or not at all (see WriteAlongside). */
+  alongside?: WriteAlongside;
+}
+
+/**
+ * Items another adapter stores in a new ticket's own write, so that both are stored or neither:
+ * a phone delivery's record and effects, an Idempotency-Key's answer. Opaque to the domain; if
+ * the condition of one of them fails, save throws AlongsideRefusedError with its index.
+ */
+export interface WriteAlongside {
+  readonly items: readonly object[];
 }
 
 export interface TicketStore {

@@ -44,7 +44,6 @@ import {
 import type {
   CallerNotifier,
   CatalogueStore,
-  Duplicate,
   Mailer,
   SurveyRequester,
   TicketDetail,
@@ -52,6 +51,7 @@ import type {
   TopicClassifier,
   Wait,
   Workflow,
+  WriteAlongside,
 } from './ports.ts';
 import {
   type Actor,
@@ -89,6 +89,13 @@ export interface TicketDeps {
 
 /** Raised by a store when the ticket changed after it was read (optimistic locking). */
 export class VersionConflictError extends ConflictError {}
+
+/** Raised by a store when the condition of `alongside.items[index]` failed: nothing was stored. */
+export class AlongsideRefusedError extends ConflictError {
+  constructor(readonly index: number) {
+    super('an item written with the ticket was refused', []);
+  }
+}
 
 /** The ticket number's day is the hotline's day, in Asia/Shanghai, whatever the server's zone. */
 export function shanghaiDay(at: Date): string {
@@ -219,7 +226,14 @@ function checkRegion(place: Intake['place'], region: LifecycleConfig['region']):
   }
 }
 
-export async function fileTicket(deps: TicketDeps, filed: Intake, actor: Actor): Promise<Ticket> {
+/** A request checked against the catalogue (with the model's topic if it had none): ready to file. */
+export interface CheckedIntake {
+  intake: Intake;
+  choice: TopicChoice;
+}
+
+/** Reads only (the catalogue, the dispatch model): a refused request draws no ticket number. */
+export async function checkIntake(deps: TicketDeps, filed: Intake): Promise<CheckedIntake> {
   const { intake, choice } = await chooseTopic(deps, filed);
   const [topic, district, township] = await Promise.all([
     intake.topic ? deps.catalogue.getTopic(intake.topic) : undefined,
@@ -234,21 +248,34 @@ export async function fileTicket(deps: TicketDeps, filed: Intake, actor: Actor):
     throw fieldError('place.township', 'is not a township of place.district in the catalogue');
   }
   checkRegion(intake.place, deps.config.region);
+  return { intake, choice };
+}
+
+export interface FileOptions {
+  /** Another adapter's items for the ticket's own write, made from the ticket about to be stored. */
+  alongside?: (ticket: Ticket) => WriteAlongside;
+}
+
+/**
+ * Numbers and stores a checked request. The number, the duplicate search (并单) and the caller's
+ * earlier contentless calls are independent reads: one round trip together, then one write.
+ */
+export async function fileCheckedTicket(
+  deps: TicketDeps,
+  { intake, choice }: CheckedIntake,
+  actor: Actor,
+  options: FileOptions = {},
+): Promise<Ticket> {
   const at = deps.now();
-  const id = await deps.store.nextTicketId(shanghaiDay(at));
-  const draft = openTicket({ id, intake, actor, at }).ticket;
-  let mergeInto: Duplicate | undefined;
-  let flaggedRepeatCaller = false;
-  if (draft.status === 'received') {
-    const since = new Date(
-      at.getTime() - deps.config.duplicateWindowHours * 3600_000,
-    ).toISOString();
-    mergeInto = await deps.store.findOpenDuplicate(draft, since);
-  }
-  if (intake.noSubstance && intake.caller?.phone) {
-    const earlier = await deps.store.countContentlessCalls(draft);
-    flaggedRepeatCaller = earlier + 1 >= deps.config.repeatCallerThreshold;
-  }
+  // Searching needs the ticket's place, topic, caller and time, not its number.
+  const draft = openTicket({ id: '', intake, actor, at }).ticket;
+  const since = new Date(at.getTime() - deps.config.duplicateWindowHours * 3600_000).toISOString();
+  const [id, mergeInto, earlier] = await Promise.all([
+    deps.store.nextTicketId(shanghaiDay(at)),
+    draft.status === 'received' ? deps.store.findOpenDuplicate(draft, since) : undefined,
+    intake.noSubstance && intake.caller?.phone ? deps.store.countContentlessCalls(draft) : -1,
+  ]);
+  const flaggedRepeatCaller = earlier >= 0 && earlier + 1 >= deps.config.repeatCallerThreshold;
   const opened = openTicket({
     id,
     intake,
@@ -265,8 +292,19 @@ export async function fileTicket(deps: TicketDeps, filed: Intake, actor: Actor):
   };
   // Stored is enough: the table's stream starts the lifecycle (functions/stream/stream-workflow.ts),
   // so a slow or throttled Step Functions never fails, or slows, the intake.
-  await deps.store.save(opened);
+  if (options.alongside)
+    await deps.store.save(opened, { alongside: options.alongside(opened.ticket) });
+  else await deps.store.save(opened);
   return opened.ticket;
+}
+
+export async function fileTicket(
+  deps: TicketDeps,
+  filed: Intake,
+  actor: Actor,
+  options: FileOptions = {},
+): Promise<Ticket> {
+  return fileCheckedTicket(deps, await checkIntake(deps, filed), actor, options);
 }
 
 export interface TicketView extends Omit<TicketDetail, 'wait'> {

@@ -15,8 +15,10 @@ import type {
   DeliveryRecord,
   PhoneDeliveryStore,
   PhoneEffect,
+  RecordOfDelivery,
   StatusChange,
 } from '#core/phone-intake';
+import type { WriteAlongside } from '#core/ports';
 import { keys } from './keys.ts';
 import { queryAll } from './query.ts';
 import { TTL_ATTRIBUTE } from './schema.ts';
@@ -30,8 +32,10 @@ const RECORD_RETENTION_SECONDS = 400 * 24 * 3600;
 /** Tries of a delivery's transaction when concurrent copies of it conflict. */
 const TRANSACTION_ATTEMPTS = 4;
 
-function isConditionFailure(error: unknown): boolean {
-  return (error as Error)?.name === 'ConditionalCheckFailedException';
+function callChanged(): ConflictError {
+  return new ConflictError('the call changed meanwhile', [
+    { field: 'callId', problem: 'another delivery for this call was recorded meanwhile' },
+  ]);
 }
 
 /**
@@ -65,11 +69,8 @@ export class DynamoPhoneDeliveryStore implements PhoneDeliveryStore {
     return Boolean(await this.getItem(keys.phoneDelivery(this.tenant, deliveryId)));
   }
 
-  async record(
-    delivery: DeliveryRecord,
-    effects: PhoneEffect[],
-    status?: StatusChange,
-  ): Promise<'recorded' | 'duplicate'> {
+  /** The delivery record (first) and the call's new status: the items a duplicate is told by. */
+  private deliveryItems(delivery: DeliveryRecord, status?: StatusChange): TransactItem[] {
     const items: TransactItem[] = [
       {
         Put: {
@@ -103,6 +104,47 @@ export class DynamoPhoneDeliveryStore implements PhoneDeliveryStore {
         },
       });
     }
+    return items;
+  }
+
+  withTicket(
+    call: { provider: PhoneProvider; callId: string; ticketId: string },
+    record?: RecordOfDelivery,
+  ): { write: WriteAlongside; refusal: (index: number) => 'duplicate' | 'call-has-ticket' } {
+    const ttl = this.expiry(RECORD_RETENTION_SECONDS);
+    const items = record ? this.deliveryItems(record.delivery, record.status) : [];
+    const callAt = items.length;
+    items.push({
+      Put: {
+        TableName: this.table,
+        Item: {
+          ...this.call(call.provider, call.callId, 'TICKET'),
+          ticketId: call.ticketId,
+          [TTL_ATTRIBUTE]: ttl,
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    });
+    for (const effect of record?.effects ?? []) {
+      items.push(...this.effectItems(record!.delivery, effect, ttl));
+    }
+    return {
+      write: { items },
+      refusal: (index) => {
+        if (record && index === 0) return 'duplicate';
+        if (index === callAt) return 'call-has-ticket';
+        if (record?.status && index === 1) throw callChanged();
+        throw new Error(`item ${index} written with the call's ticket was refused`);
+      },
+    };
+  }
+
+  async record(
+    delivery: DeliveryRecord,
+    effects: PhoneEffect[],
+    status?: StatusChange,
+  ): Promise<'recorded' | 'duplicate'> {
+    const items = this.deliveryItems(delivery, status);
     const ttl = this.expiry(RECORD_RETENTION_SECONDS);
     const fixed = items.length;
     for (const effect of effects) items.push(...this.effectItems(delivery, effect, ttl));
@@ -139,11 +181,7 @@ export class DynamoPhoneDeliveryStore implements PhoneDeliveryStore {
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = error.CancellationReasons ?? [];
     if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'duplicate';
-    if (status && reasons[1]?.Code === 'ConditionalCheckFailed') {
-      throw new ConflictError('the call changed meanwhile', [
-        { field: 'callId', problem: 'another delivery for this call was recorded meanwhile' },
-      ]);
-    }
+    if (status && reasons[1]?.Code === 'ConditionalCheckFailed') throw callChanged();
     throw error;
   }
 
@@ -270,36 +308,6 @@ export class DynamoPhoneDeliveryStore implements PhoneDeliveryStore {
   async receivedCall(provider: PhoneProvider, callId: string) {
     const item = await this.getItem(this.call(provider, callId, 'RECEIVED'));
     return item ? { callerNumber: (item.callerNumber as string | null) ?? null } : undefined;
-  }
-
-  async reserveCallTicket(
-    provider: PhoneProvider,
-    callId: string,
-    allocate: () => Promise<string>,
-  ): Promise<string> {
-    const reserved = await this.callTicket(provider, callId);
-    if (reserved) return reserved;
-    const ticketId = await allocate();
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            ...this.call(provider, callId, 'TICKET'),
-            ticketId,
-            [TTL_ATTRIBUTE]: this.expiry(RECORD_RETENTION_SECONDS),
-          },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        }),
-      );
-      return ticketId;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      // Another attempt for the same call reserved first: file under its number.
-      const winner = await this.callTicket(provider, callId);
-      if (!winner) throw error;
-      return winner;
-    }
   }
 
   async callTicket(provider: PhoneProvider, callId: string): Promise<string | undefined> {

@@ -20,7 +20,7 @@ import type {
   Wait,
 } from '#core/ports';
 import { CENTRE_STAGES, type HistoryEntry, type MergeReason, type Ticket } from '#core/ticket';
-import { callerKey, VersionConflictError } from '#core/tickets';
+import { AlongsideRefusedError, callerKey, VersionConflictError } from '#core/tickets';
 import { labelItems } from './dispatch-labels.ts';
 import { approvedCaseItem, CENTRE_QUEUE, INDEXES, keys, openShard } from './keys.ts';
 import { queryAll } from './query.ts';
@@ -175,7 +175,8 @@ export class DynamoTicketStore implements TicketStore {
       ...labelItems(before, ticket).map((Item) => ({ Put: { TableName: this.table, Item } })),
       ...this.contentlessItems(before, ticket),
     );
-    await this.write(items);
+    const alongside = (options.alongside?.items ?? []) as TransactItem[];
+    await this.write([...items, ...alongside], items.length);
   }
 
   async putWait(wait: Wait, ticketVersion: number): Promise<boolean> {
@@ -241,20 +242,23 @@ export class DynamoTicketStore implements TicketStore {
   }
 
   async findOpenDuplicate(ticket: Ticket, sinceIso: string): Promise<Duplicate | undefined> {
-    for (const { pk, reason, where } of matchKeys(ticket)) {
-      // One caller's open tickets on one topic in one township within the window: a handful.
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'PK = :pk AND SK >= :since',
-          ExpressionAttributeValues: { ':pk': pk, ':since': sinceIso },
-          Limit: 20,
-        }),
-      );
-      const match = (page.Items ?? []).find((i) => !where || !i.where || i.where === where);
-      if (match) return { ticketId: String(match.ticketId), reason };
-    }
-    return undefined;
+    // Both keys at once (one round trip); the first key that matches decides, as in order.
+    const found = await Promise.all(
+      matchKeys(ticket).map(async ({ pk, reason, where }) => {
+        // One caller's open tickets on one topic in one township within the window: a handful.
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'PK = :pk AND SK >= :since',
+            ExpressionAttributeValues: { ':pk': pk, ':since': sinceIso },
+            Limit: 20,
+          }),
+        );
+        const match = (page.Items ?? []).find((i) => !where || !i.where || i.where === where);
+        return match ? { ticketId: String(match.ticketId), reason } : undefined;
+      }),
+    );
+    return found.find(Boolean);
   }
 
   async countContentlessCalls(ticket: Ticket): Promise<number> {
@@ -412,7 +416,8 @@ export class DynamoTicketStore implements TicketStore {
     ];
   }
 
-  private async write(items: TransactItem[]): Promise<void> {
+  /** `alongsideFrom`: where another adapter's items (SaveOptions.alongside) begin. */
+  private async write(items: TransactItem[], alongsideFrom = items.length): Promise<void> {
     try {
       await this.client.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (error) {
@@ -423,6 +428,10 @@ export class DynamoTicketStore implements TicketStore {
           { field: 'version', problem: 'the ticket was changed by someone else' },
         ]);
       }
+      const refused = reasons.findIndex(
+        (r, i) => i >= alongsideFrom && r.Code === 'ConditionalCheckFailed',
+      );
+      if (refused >= 0) throw new AlongsideRefusedError(refused - alongsideFrom);
       if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) {
         throw new GoneError('this link has been replaced', [
           { field: 'replyId', problem: 'replaced by a newer link' },

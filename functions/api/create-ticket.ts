@@ -1,9 +1,16 @@
 import { actorOf, requireRole } from '#core/access';
 import type { TicketStore } from '#core/ports';
-import { intakeSchema } from '#core/ticket';
+import { intakeSchema, type Ticket } from '#core/ticket';
 import { fileTicket } from '#core/tickets';
 import { ticketDeps } from '../lib/deps.ts';
-import { httpHandler, json, parseWith, readBody, requirePrincipal } from '../lib/http.ts';
+import {
+  type HttpResult,
+  httpHandler,
+  json,
+  parseWith,
+  readBody,
+  requirePrincipal,
+} from '../lib/http.ts';
 import { idempotent } from '../lib/idempotency.ts';
 import { logger } from '../lib/logger.ts';
 
@@ -15,7 +22,7 @@ import { logger } from '../lib/logger.ts';
 export const handler = httpHandler(async (event, context) => {
   const principal = requirePrincipal(event);
   requireRole(principal, ['operator', 'dispatcher']);
-  return idempotent('create-ticket', event, principal, async () => {
+  return idempotent('create-ticket', event, principal, async (storeAnswer) => {
     const intake = parseWith(intakeSchema, readBody(event));
     const deps = ticketDeps();
     const remaining = () => context.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
@@ -23,6 +30,7 @@ export const handler = httpHandler(async (event, context) => {
       { ...deps, store: sheddingLate(deps.store, remaining) },
       intake,
       actorOf(principal),
+      storeAnswer ? { alongside: (filed) => storeAnswer(created(filed)) } : {},
     ).catch((error: unknown) => {
       if (error instanceof TooLateError) return undefined;
       throw error;
@@ -42,13 +50,16 @@ export const handler = httpHandler(async (event, context) => {
       );
     }
     logger.info('ticket filed', { ticketId: ticket.id, topic: ticket.topic });
-    return json(
-      201,
-      { id: ticket.id, status: ticket.status, createdAt: ticket.createdAt },
-      { location: `/tickets/${ticket.id}` },
-    );
+    return created(ticket);
   });
 });
+
+const created = (ticket: Ticket): HttpResult =>
+  json(
+    201,
+    { id: ticket.id, status: ticket.status, createdAt: ticket.createdAt },
+    { location: `/tickets/${ticket.id}` },
+  );
 
 /** Storing needs a few DynamoDB round trips; less than this left, and the answer may be lost. */
 const SAVE_MARGIN_MS = 5_000;

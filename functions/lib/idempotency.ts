@@ -1,42 +1,50 @@
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, tableName } from '#adapters/dynamodb/client';
 import { keys } from '#adapters/dynamodb/keys';
 import { TTL_ATTRIBUTE } from '#adapters/dynamodb/schema';
 import type { Principal } from '#core/access';
 import { now } from '#core/clock';
 import { ValidationError } from '#core/errors';
+import type { WriteAlongside } from '#core/ports';
+import { AlongsideRefusedError } from '#core/tickets';
 import { type HttpEvent, type HttpResult, json } from './http.ts';
 
 /** A client may retry with the same key for a day; then the key may be reused. */
 const KEY_TTL_SECONDS = 24 * 3600;
-/** Longer than a function may run (20 s): a request that died mid-way frees its key after this. */
-const LOCK_MS = 60_000;
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
 
 interface KeyRecord {
+  /** 'in_progress': a lock written before the answer was stored with it; none are written now. */
   state: 'in_progress' | 'completed';
   requestHash: string;
-  lockedUntil: number;
+  lockedUntil?: number;
   response?: { statusCode: number; body: string; headers: Record<string, string> };
 }
 
 /**
+ * Stores a 2xx answer under the request's key in the same write as what the request creates
+ * (SaveOptions.alongside), so the thing and its answer are stored together or not at all.
+ */
+export type StoreAnswer = (answer: HttpResult) => WriteAlongside;
+
+/**
  * `Idempotency-Key` on a creating POST: the first request with a key runs, and a retry with the
  * same key (same caller, same body) gets the first response again instead of creating a second
- * thing. Only a 2xx is kept: a refused or failed request frees the key, so its retry runs afresh.
- * A retry while the first still runs gets 409 with Retry-After; the same key with another body,
- * 422. Written with the table's own conditional put (pattern 23 in ACCESS-PATTERNS.md).
+ * thing. Only a 2xx is kept, and it is kept in the creating write itself (`run` gets the items
+ * for it): a crash can no longer leave a created thing whose key does not answer for it. A
+ * refused or failed request stores nothing, so its retry runs afresh. Two requests with one key
+ * at once both run; the second's write is refused on the key and it answers with the first's
+ * 2xx. The same key with another body gets 422. Pattern 23 in ACCESS-PATTERNS.md.
  */
 export async function idempotent(
   scope: string,
   event: HttpEvent,
   principal: Principal,
-  run: () => Promise<HttpResult>,
+  run: (storeAnswer: StoreAnswer | undefined) => Promise<HttpResult>,
 ): Promise<HttpResult> {
   const key = event.headers?.['idempotency-key'];
-  if (key === undefined) return run();
+  if (key === undefined) return run(undefined);
   if (!KEY_PATTERN.test(key)) {
     throw new ValidationError('the Idempotency-Key header is malformed', [
       { field: 'Idempotency-Key', problem: 'must be 8 to 128 letters, digits or _ . : -' },
@@ -48,60 +56,67 @@ export async function idempotent(
     .update(event.body ?? '')
     .digest('base64url');
   const at = now().getTime();
-  const record: KeyRecord = { state: 'in_progress', requestHash, lockedUntil: at + LOCK_MS };
-  try {
-    await documentClient.send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: { ...itemKey, ...record, [TTL_ATTRIBUTE]: Math.floor(at / 1000) + KEY_TTL_SECONDS },
-        ConditionExpression:
-          'attribute_not_exists(PK) OR (#state = :progress AND lockedUntil < :now)',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':progress': 'in_progress', ':now': at },
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    return replay(itemKey, requestHash);
+  const earlier = await read(itemKey);
+  if (earlier && !(earlier.state === 'in_progress' && (earlier.lockedUntil ?? 0) < at)) {
+    return replay(earlier, requestHash);
   }
+  let stored = false;
+  const storeAnswer: StoreAnswer = (answer) => {
+    stored = true;
+    const record: KeyRecord = { state: 'completed', requestHash, response: kept(answer) };
+    return {
+      items: [
+        {
+          Put: {
+            TableName: tableName(),
+            Item: {
+              ...itemKey,
+              ...record,
+              [TTL_ATTRIBUTE]: Math.floor(at / 1000) + KEY_TTL_SECONDS,
+            },
+            // A lock left by a request that died before this version: free once expired.
+            ConditionExpression:
+              'attribute_not_exists(PK) OR (#state = :progress AND lockedUntil < :now)',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':progress': 'in_progress', ':now': at },
+          },
+        },
+      ],
+    };
+  };
   let result: HttpResult;
   try {
-    result = await run();
+    result = await run(storeAnswer);
   } catch (error) {
-    await release(itemKey);
-    throw error;
+    if (!(error instanceof AlongsideRefusedError)) throw error;
+    // A request with the same key stored its answer first: this one stored nothing.
+    return replay(await read(itemKey), requestHash);
   }
   const status = result.statusCode ?? 200;
-  if (status < 200 || status >= 300) {
-    await release(itemKey);
-    return result;
+  if (status >= 200 && status < 300 && !stored) {
+    throw new Error(`${scope}: a 2xx answer must be stored with its Idempotency-Key`);
   }
-  await documentClient.send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: itemKey,
-      UpdateExpression: 'SET #state = :completed, #response = :response',
-      ExpressionAttributeNames: { '#state': 'state', '#response': 'response' },
-      ExpressionAttributeValues: {
-        ':completed': 'completed',
-        ':response': {
-          statusCode: status,
-          body: typeof result.body === 'string' ? result.body : '',
-          headers: Object.fromEntries(
-            Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]),
-          ),
-        },
-      },
-    }),
-  );
   return result;
 }
 
-async function replay(itemKey: Record<string, string>, requestHash: string): Promise<HttpResult> {
+function kept(answer: HttpResult): NonNullable<KeyRecord['response']> {
+  return {
+    statusCode: answer.statusCode ?? 200,
+    body: typeof answer.body === 'string' ? answer.body : '',
+    headers: Object.fromEntries(
+      Object.entries(answer.headers ?? {}).map(([k, v]) => [k, String(v)]),
+    ),
+  };
+}
+
+async function read(itemKey: Record<string, string>): Promise<KeyRecord | undefined> {
   const { Item } = await documentClient.send(
     new GetCommand({ TableName: tableName(), Key: itemKey, ConsistentRead: true }),
   );
-  const record = Item as KeyRecord | undefined;
+  return Item as KeyRecord | undefined;
+}
+
+function replay(record: KeyRecord | undefined, requestHash: string): HttpResult {
   if (record && record.requestHash !== requestHash) {
     return json(422, {
       error: {
@@ -129,8 +144,4 @@ async function replay(itemKey: Record<string, string>, requestHash: string): Pro
     },
     { 'retry-after': '1' },
   );
-}
-
-async function release(itemKey: Record<string, string>): Promise<void> {
-  await documentClient.send(new DeleteCommand({ TableName: tableName(), Key: itemKey }));
 }

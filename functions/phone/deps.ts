@@ -3,7 +3,12 @@ import { DynamoPhoneDeliveryStore } from '#adapters/dynamodb/delivery-store';
 import { perContainer } from '#adapters/function-env';
 import { now } from '#core/clock';
 import type { PhoneIntakeDeps } from '#core/phone-intake';
-import { fileTicket, recordSurveyAnswer, recordSurveyUnreachable } from '#core/tickets';
+import {
+  checkIntake,
+  fileCheckedTicket,
+  recordSurveyAnswer,
+  recordSurveyUnreachable,
+} from '#core/tickets';
 import { ticketDeps } from '../lib/deps.ts';
 import { phoneTenant } from './config.ts';
 
@@ -17,14 +22,10 @@ export function phoneIntakeDeps(): PhoneIntakeDeps {
   return {
     deliveries: deliveryStore(),
     now,
-    fileTicket: async (intake, reserving, provider) => {
+    checkTicket: (intake) => checkIntake(tickets, intake),
+    fileTicket: async (checked, provider, alongside) => {
       const actor = { kind: 'phone', id: `phone:${provider}` } as const;
-      const ticket = await fileTicket(
-        { ...tickets, store: reserving(tickets.store) },
-        intake,
-        actor,
-      );
-      return ticket.id;
+      return (await fileCheckedTicket(tickets, checked, actor, { alongside })).id;
     },
     resumeTicket: async (ticketId) => {
       const ticket = await tickets.store.get(ticketId);

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ticketDeps } from '#functions/lib/deps';
+import { asFunction } from '#local/functions';
 import type { LocalStack } from '#local/stack';
 import { Throttle } from '#local/throttle';
 import { type Api, apiClient, startTestStack } from '../support/local-stack.ts';
@@ -74,6 +76,34 @@ describe('Idempotency-Key on POST /tickets', () => {
     const malformed = await post(intake(), 'bad key!');
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.fields[0].field).toBe('Idempotency-Key');
+  });
+
+  it('stores the key with the ticket: a retry after the answer was lost replays it, files none', async () => {
+    // The ticket and its key were written, then the function died before answering.
+    const { store } = asFunction('create-ticket', () => ticketDeps());
+    const save = store.save;
+    store.save = async (...args) => {
+      await save.apply(store, args);
+      throw new Error('the function died after the write');
+    };
+    const body = intake();
+    try {
+      expect((await post(body, 'lost-answer-0001')).status).toBe(500);
+    } finally {
+      store.save = save;
+    }
+    const retry = await post(body, 'lost-answer-0001');
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    const next = await post(intake(), 'lost-answer-0002');
+    expect(Number(next.body.id.slice(-6))).toBe(Number(retry.body.id.slice(-6)) + 1);
+  });
+
+  it('answers two requests with one key at once with the same 201, one ticket', async () => {
+    const body = intake();
+    const both = await Promise.all([post(body, 'twice-test-0001'), post(body, 'twice-test-0001')]);
+    expect(both.map((r) => r.status)).toEqual([201, 201]);
+    expect(both[1]!.body).toEqual(both[0]!.body);
   });
 
   it('frees the key of a refused request, so the corrected retry files the ticket', async () => {

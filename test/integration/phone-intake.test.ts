@@ -11,7 +11,7 @@ import { parseLifecycleConfig } from '#core/config';
 import type { Accepted } from '#core/phone/events';
 import { type PhoneIntakeDeps, receivePhoneDelivery } from '#core/phone-intake';
 import type { TicketStore } from '#core/ports';
-import { fileTicket, type TicketDeps } from '#core/tickets';
+import { checkIntake, fileCheckedTicket, type TicketDeps } from '#core/tickets';
 import sampleCounty from '#data/sample-county.json' with { type: 'json' };
 import { localClientConfig, uniqueTableName } from '../support/dynamodb.ts';
 
@@ -48,22 +48,17 @@ async function ticketsOfCall(callId: string): Promise<string[]> {
   return found;
 }
 
-function harness(faults: { recordFails?: number; saveFails?: number } = {}) {
+function harness(faults: { saveFails?: number; crashAfterSave?: number } = {}) {
   const started: string[] = [];
   const resumed: string[] = [];
   const real = new DynamoPhoneDeliveryStore(documents, table, 't1', () => at);
-  let recordFails = faults.recordFails ?? 0;
   let saveFails = faults.saveFails ?? 0;
-  const deliveries = Object.assign(Object.create(real), {
-    record: async (...args: Parameters<typeof real.record>) => {
-      if (recordFails-- > 0) throw new Error('crash before the delivery was recorded');
-      return real.record(...args);
-    },
-  }) as DynamoPhoneDeliveryStore;
+  let crashAfterSave = faults.crashAfterSave ?? 0;
   const crashingTickets: TicketStore = Object.assign(Object.create(tickets), {
     save: async (...args: Parameters<TicketStore['save']>) => {
       if (saveFails-- > 0) throw new Error('crash before the ticket was written');
-      return tickets.save(...args);
+      await tickets.save(...args);
+      if (crashAfterSave-- > 0) throw new Error('crash before the answer was sent');
     },
   });
   const ticketDeps = {
@@ -77,15 +72,12 @@ function harness(faults: { recordFails?: number; saveFails?: number } = {}) {
     now: () => at,
   } as unknown as TicketDeps;
   const deps: PhoneIntakeDeps = {
-    deliveries,
+    deliveries: real,
     now: () => at,
-    fileTicket: async (intake, reserving, provider) =>
-      (
-        await fileTicket({ ...ticketDeps, store: reserving(crashingTickets) }, intake, {
-          kind: 'phone',
-          id: provider,
-        })
-      ).id,
+    checkTicket: (intake) => checkIntake(ticketDeps, intake),
+    fileTicket: async (checked, provider, alongside) =>
+      (await fileCheckedTicket(ticketDeps, checked, { kind: 'phone', id: provider }, { alongside }))
+        .id,
     resumeTicket: async (id) => void resumed.push(id),
     answerSurvey: async () => 'unknown',
     surveyUnreachable: async () => 'unknown',
@@ -120,31 +112,43 @@ function completed(callId: string, deliveryId: string): Accepted {
 }
 
 describe('a call.completed with a ticket', () => {
-  it('files exactly one ticket when the delivery record is lost in a crash', async () => {
-    const { deps, started, resumed, real } = harness({ recordFails: 1 });
-    await expect(receivePhoneDelivery(deps, completed('c-1', 'd-1'))).rejects.toThrow('crash');
+  it('stores the ticket with its delivery record, so a failure after the write leaves a duplicate', async () => {
+    const { deps, real } = harness({ crashAfterSave: 1 });
+    // The write went through but its answer was lost: what is stored says this copy is done.
+    const first = await receivePhoneDelivery(deps, completed('c-1', 'd-1'));
     const [filed] = await ticketsOfCall('c-1');
+    expect(first).toMatchObject({ outcome: 'duplicate', ticketIds: [filed] });
     expect(filed).toBeDefined();
-    expect(await real.hasDelivery('d-1')).toBe(false);
+    expect(await real.hasDelivery('d-1')).toBe(true);
+    expect(await real.callTicket('standard', 'c-1')).toBe(filed);
 
     const retry = await receivePhoneDelivery(deps, completed('c-1', 'd-1'));
-    expect(retry.ticketIds).toEqual([filed]);
-    expect(resumed).toEqual([filed]);
-    // Filing only stores the ticket: the table's stream starts its lifecycle (stream-workflow).
-    expect(started).toEqual([]);
+    expect(retry.outcome).toBe('duplicate');
     expect(await ticketsOfCall('c-1')).toEqual([filed]);
-    expect(await real.hasDelivery('d-1')).toBe(true);
-    expect((await receivePhoneDelivery(deps, completed('c-1', 'd-1'))).outcome).toBe('duplicate');
   });
 
-  it('files the ticket on the retry when the crash came before the ticket was written', async () => {
-    const { deps, real } = harness({ saveFails: 1 });
+  it('stores neither when the crash came before the write, and files the ticket on the retry', async () => {
+    const { deps, started, real } = harness({ saveFails: 1 });
     await expect(receivePhoneDelivery(deps, completed('c-2', 'd-2'))).rejects.toThrow('crash');
     expect(await ticketsOfCall('c-2')).toEqual([]);
-    const reserved = await real.callTicket('standard', 'c-2');
+    expect(await real.hasDelivery('d-2')).toBe(false);
+    expect(await real.callTicket('standard', 'c-2')).toBeUndefined();
     const retry = await receivePhoneDelivery(deps, completed('c-2', 'd-2'));
-    expect(retry.ticketIds).toEqual([reserved]);
-    expect(await ticketsOfCall('c-2')).toEqual([reserved]);
+    expect(retry.outcome).toBe('processed');
+    expect(await ticketsOfCall('c-2')).toEqual(retry.ticketIds);
+    // Filing only stores the ticket: the table's stream starts its lifecycle (stream-workflow).
+    expect(started).toEqual([]);
+    expect((await receivePhoneDelivery(deps, completed('c-2', 'd-2'))).outcome).toBe('duplicate');
+  });
+
+  it('records a second delivery id of a filed call without a second ticket', async () => {
+    const { deps, resumed, real } = harness();
+    const first = await receivePhoneDelivery(deps, completed('c-4', 'd-4a'));
+    const second = await receivePhoneDelivery(deps, completed('c-4', 'd-4b'));
+    expect(second).toMatchObject({ outcome: 'processed', ticketIds: first.ticketIds });
+    expect(resumed).toEqual(first.ticketIds);
+    expect(await ticketsOfCall('c-4')).toEqual(first.ticketIds);
+    expect(await real.hasDelivery('d-4b')).toBe(true);
   });
 
   it('files one ticket for one call delivered concurrently under several ids', async () => {
