@@ -3,6 +3,7 @@ import type { TicketStore } from '#core/ports';
 import { intakeSchema } from '#core/ticket';
 import { fileTicket } from '#core/tickets';
 import { ticketDeps } from '../lib/deps.ts';
+import '../lib/dispatch-model.ts';
 import { httpHandler, json, parseWith, readBody, requirePrincipal } from '../lib/http.ts';
 import { idempotent } from '../lib/idempotency.ts';
 import { logger } from '../lib/logger.ts';
