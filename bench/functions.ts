@@ -4,10 +4,9 @@
  * time: the bundle imported in a fresh `node` process, several times, median reported.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { FUNCTIONS, type FunctionKey, type FunctionSpec } from '#functions/registry';
@@ -62,7 +61,11 @@ function largestInputs(metafile: Metafile): string {
 
 export async function run(options: { runs?: number } = {}): Promise<BenchResult> {
   const runs = Math.min(Math.max(options.runs ?? 7, 1), 25);
-  const out = mkdtempSync(join(tmpdir(), 'hotline-bundles-'));
+  // Inside the project, so that a bundle's external native modules (jieba, DuckDB) resolve as
+  // they do beside the deployed bundle.
+  const cache = fileURLToPath(new URL('../node_modules/.cache/', import.meta.url));
+  mkdirSync(cache, { recursive: true });
+  const out = mkdtempSync(join(cache, 'hotline-bundles-'));
   const rows: {
     key: FunctionKey;
     bytes: number;
