@@ -22,6 +22,7 @@ const USAGE = `npm run bench -- [options]
   --simulate             also time the simulator's prefecture (Liaocheng) day; takes minutes
   --preset NAME          the simulator preset of simulate: prefecture (default) or beijing (the
                          full 60,000 calls; much longer)
+  --volume N             calls per day of simulate instead of the preset's (a shorter run)
   --summary              print issue 12's table from bench/results/*.json, run nothing
   --help                 this text
 
@@ -53,6 +54,7 @@ const values = cli(USAGE, {
   concurrency: { type: 'string' },
   simulate: { type: 'boolean' },
   preset: { type: 'string' },
+  volume: { type: 'string' },
   summary: { type: 'boolean' },
 });
 
@@ -68,6 +70,7 @@ async function runOne(name: Name): Promise<void> {
     ...(values.count ? { count: number(values.count) } : {}),
     ...(values.concurrency ? { concurrency: number(values.concurrency) } : {}),
     ...(values.preset ? { preset: values.preset } : {}),
+    ...(values.volume ? { volume: number(values.volume) } : {}),
   });
   const seconds = (Date.now() - started) / 1000;
   const info = printResult(result, seconds);
@@ -112,7 +115,7 @@ if (values.summary) {
 
 function passThrough(): string[] {
   const args: string[] = [];
-  for (const key of ['tickets', 'runs', 'count', 'concurrency', 'preset'] as const) {
+  for (const key of ['tickets', 'runs', 'count', 'concurrency', 'preset', 'volume'] as const) {
     const value = values[key];
     if (value) args.push(`--${key}`, value);
   }
