@@ -73,7 +73,7 @@ export async function run(
       title: `The simulator's ${preset} day, timed`,
       tables: [
         {
-          title: `npm run simulate -- ${preset}${preset === 'beijing' ? ' --fraction 1' : ''}`,
+          title: `npm run simulate -- ${preset}${options.volume ? ` --volume ${options.volume}` : preset === 'beijing' ? ' --fraction 1' : ''}`,
           columns: ['preset', 'wall s', 'CPU s (all processes)', 'tickets', 'finished', 'checks'],
           rows: [
             [
