@@ -60,7 +60,7 @@ function addresses(list: string | undefined): string[] {
  * an unsurveyed caller ends as unreached, never as satisfied; an uninformed caller is recorded as
  * not informed.
  */
-export function phoneSystemOf(
+function phoneSystemOf(
   configured: () => Promise<SurveyRequester | undefined>,
 ): SurveyRequester & CallerNotifier {
   let requester: Promise<SurveyRequester | undefined> | undefined;
