@@ -222,7 +222,10 @@ export async function run(
 
     const replayTable = `${table}-replay-${run}`;
     await ensureTable(lowLevel, replayTable);
-    const replayed = await replay(documents, recorded, replayTable, CONCURRENCY);
+    const replayClient = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: stack.urls.dynamodb, region: 'us-east-1', maxAttempts: 1 }),
+    );
+    const replayed = await replay(replayClient, recorded, replayTable, CONCURRENCY);
     const rawAfter = await measure(COUNT, CONCURRENCY, (i) => put(i, 'after'));
 
     const raw = (rawBefore.perSecond + rawAfter.perSecond) / 2;
@@ -292,7 +295,17 @@ export async function run(
           ],
           notes: [
             'The share is of the mean of the two raw put rates. DynamoDB Local was warmed with 2,000 puts and 100 webhooks first.',
-            `The replay sent the ${recorded.length} requests of the in-process run’s webhooks, in order, to a fresh table (${replayed.failed} refused, e.g. by a condition): intake can be no faster than that here, whatever its code does.`,
+            `The replay sent the ${recorded.length} requests of the in-process run’s webhooks, in order, ${CONCURRENCY} in flight, to a fresh table, without retries (${replayed.failed} refused${
+              replayed.failed
+                ? `: ${Object.entries(replayed.failures)
+                    .map(([name, n]) => `${name} ${n}`)
+                    .join(', ')}`
+                : ''
+            }): intake can be no faster than that here, whatever its code does.`,
+            `Replay time by operation (ms waited, summed): ${Object.entries(replayed.msByOperation)
+              .sort((a, b) => b[1] - a[1])
+              .map(([op, ms]) => `${op} ${Math.round(ms)}`)
+              .join(', ')}.`,
             `The executions started during the in-process run took ${round(backlog, 1)} s more to settle.`,
             `${ok ? 'ok' : 'FAIL'}: ${stored}/${COUNT} tickets stored, ${executions}/${COUNT} executions started, ${refused.length} refused${refused.length ? ` (${refused.slice(0, 3).join('; ')})` : ''}.`,
           ],

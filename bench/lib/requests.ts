@@ -128,17 +128,26 @@ export function retarget(input: Record<string, unknown>, table: string): Record<
 
 /**
  * Sends `requests` again, in their order, `concurrency` at a time, to `table`: the DynamoDB work
- * of a run without the code around it. A request that fails (a condition, in a replay) is counted,
- * not retried: DynamoDB Local did the same work to refuse it.
+ * of a run without the code around it. A request that fails (a condition, or a transaction
+ * conflicting with another in flight) is counted, not retried: give `client` maxAttempts 1, or the
+ * SDK's back-off sleeps are timed as DynamoDB work.
  */
 export async function replay(
   client: DynamoDBDocumentClient,
   requests: readonly RecordedRequest[],
   table: string,
   concurrency: number,
-): Promise<{ seconds: number; failed: number }> {
+): Promise<{
+  seconds: number;
+  failed: number;
+  failures: Record<string, number>;
+  /** Milliseconds spent waiting for each operation, summed over the requests. */
+  msByOperation: Record<string, number>;
+}> {
   let next = 0;
   let failed = 0;
+  const failures: Record<string, number> = {};
+  const msByOperation: Record<string, number> = {};
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -148,10 +157,16 @@ export async function replay(
         if (!Command) throw new Error(`no replay for ${request.command}`);
         const input = retarget(request.input, table);
         delete input.ReturnConsumedCapacity;
+        const t0 = performance.now();
         // biome-ignore lint/suspicious/noExplicitAny: one send for every recorded command type
-        await client.send(new Command(input as never) as any).catch(() => failed++);
+        await client.send(new Command(input as never) as any).catch((error: Error) => {
+          failed++;
+          failures[error.name] = (failures[error.name] ?? 0) + 1;
+        });
+        const op = request.command.replace(/Command$/, '');
+        msByOperation[op] = (msByOperation[op] ?? 0) + performance.now() - t0;
       }
     }),
   );
-  return { seconds: (performance.now() - started) / 1000, failed };
+  return { seconds: (performance.now() - started) / 1000, failed, failures, msByOperation };
 }
