@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { build, type Plugin } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS, type FunctionSpec } from '#functions/registry';
-import { LAMBDA_BUNDLING } from '../../infra/bundling.ts';
+import { externalModules, LAMBDA_BUNDLING } from '../../infra/bundling.ts';
 
 /** npm packages stay outside: what a bundle reaches of the project, and which packages it names. */
 const packagesOutside: Plugin = {
@@ -62,4 +63,31 @@ describe('what each Lambda bundles', () => {
     expect(result.outputFiles.map((f) => f.path.split('/').pop())).toEqual(['flags.js']);
     expect(result.outputFiles[0]!.text).not.toContain('sourceMappingURL');
   });
+
+  // tsx resolves '@node-rs/jieba/dict' locally; beside a deployed bundle Node's ESM loader needs
+  // the file's own name ('dict.js'), and the analytics functions failed to start.
+  it('imports the modules left out of a bundle by names Node resolves', async () => {
+    const specifiers = new Set<string>();
+    for (const spec of Object.values(FUNCTIONS) as FunctionSpec[]) {
+      const external = externalModules(spec);
+      if (external.length === 0) continue;
+      const { packages } = await reached(spec);
+      for (const p of packages)
+        if (external.some((m) => p === m || p.startsWith(`${m}/`))) specifiers.add(p);
+    }
+    expect(specifiers.size).toBeGreaterThan(0);
+    const unresolved = [...specifiers].filter((specifier) => {
+      try {
+        execFileSync(
+          process.execPath,
+          ['--input-type=module', '-e', `await import(${JSON.stringify(specifier)})`],
+          { stdio: 'pipe' },
+        );
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(unresolved).toEqual([]);
+  }, 120_000);
 });
