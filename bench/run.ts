@@ -218,7 +218,7 @@ function issue12(since: number): Table {
       f
         ? mark(
             functions,
-            `${fmt(f.largestKiB, 0)} KiB; ${f.over400KiB} of ${f.functions} over 400 KiB; ${f.maps} maps`,
+            `${fmt(f.largestKiB, 0)} KiB; ${f.over400KiB} of ${f.functions} over 400 KiB${typeof f.over400KiBWithoutSdk === 'number' ? ` (${f.over400KiBWithoutSdk} without the SDK)` : ''}; ${f.maps} maps`,
           )
         : '—',
       'every bundle ≤ 400 KiB, no maps',
