@@ -6,6 +6,14 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { corpusDigest, seedCorpus } from '#core/dispatch-model/corpus';
 import { train } from '#core/dispatch-model/model';
+import { cli } from './lib/common.ts';
+
+cli(
+  `npm run dispatch:train [-- --help]
+
+Rebuilds data/dispatch/seed-model.json from the seed corpus alone (overwrites it). No options.`,
+  {},
+);
 
 const started = Date.now();
 const model = { ...train(seedCorpus()), corpusDigest: corpusDigest() };

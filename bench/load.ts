@@ -21,13 +21,12 @@
  *   npm run bench:load -- [--rates 10,30,50,100] [--duration 60] [--drain 600]
  */
 import { cpus, loadavg, totalmem } from 'node:os';
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '#adapters/dynamodb/keys';
 import { stallDeps } from '#functions/lib/deps';
 import { startLocalStack } from '#local/stack';
-import { percentile } from './lib/common.ts';
+import { cli, percentile } from './lib/common.ts';
 
 const HELP = `npm run bench:load -- [options]
 
@@ -38,18 +37,11 @@ const HELP = `npm run bench:load -- [options]
 
 Runs the whole local stack in this process (127.0.0.1 only) and prints one row per step.`;
 
-const { values } = parseArgs({
-  options: {
-    rates: { type: 'string', default: '10,30,50,100' },
-    duration: { type: 'string', default: '60' },
-    drain: { type: 'string', default: '600' },
-    help: { type: 'boolean', default: false },
-  },
+const values = cli(HELP, {
+  rates: { type: 'string', default: '10,30,50,100' },
+  duration: { type: 'string', default: '60' },
+  drain: { type: 'string', default: '600' },
 });
-if (values.help) {
-  console.log(HELP);
-  process.exit(0);
-}
 const RATES = String(values.rates)
   .split(',')
   .map(Number)

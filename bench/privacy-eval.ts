@@ -4,6 +4,7 @@
  * its span (addresses: ends where it ends, inside it), as the unit tests require. The held-out
  * slice was written with the rest of the corpus and not run while the detector was tuned.
  */
+
 import { findPersonalData, type PersonalDataKind } from '../core/bulletin/privacy.ts';
 import {
   CLEAN,
@@ -13,6 +14,15 @@ import {
 } from '../test/fixtures/privacy-corpus.ts';
 import { CLEAN_MORE, PLANTED_MORE } from '../test/fixtures/privacy-corpus-more.ts';
 import { HELDOUT_CLEAN, HELDOUT_PLANTED } from '../test/fixtures/privacy-heldout.ts';
+import { cli } from './lib/common.ts';
+
+cli(
+  `npm run privacy:eval [-- --help]
+
+Recall per kind and the false-alarm rate of the bulletin's privacy guard on the privacy corpus
+(test/fixtures/privacy-*.ts), the held-out slice apart. No options.`,
+  {},
+);
 
 interface Tally {
   planted: number;

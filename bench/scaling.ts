@@ -2,13 +2,16 @@
  * Scaling: the month's metrics and ranking (GET /metrics through the gateway) and the bulletin's
  * collect step (a Query on the sparse GSI3) with 1,000 and with 100,000 tickets in the table. Both
  * read one partition whose size depends on units and unpublished cases, not on tickets, so the
- * time should stay about the same. The table is loaded with BatchWriteItem, not the workflow.
+ * time should stay about the same. Two tables on the same DynamoDB Local, loaded with
+ * BatchWriteItem (not the workflow), one per size; the same handlers are pointed at each in turn,
+ * rounds alternating (small, large, large, small, …) so that warm-up and drift fall on both alike.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { INDEXES, openShard, UNPUBLISHED_UNREASONABLE } from '#adapters/dynamodb/keys';
+import { ensureTable } from '#adapters/dynamodb/schema';
 import sampleCounty from '#data/sample-county.json' with { type: 'json' };
-import { invokeFunction } from '#local/functions';
+import { invokeFunction, withEnvironment } from '#local/functions';
 import { diffTotals, meterCapacity } from './lib/capacity.ts';
 import {
   type BenchResult,
@@ -23,7 +26,8 @@ import { Driver } from './lib/driver.ts';
 const HEATING = 'heating-supply@qingshan.example.gov.cn';
 const REGION = 'cn-north-1';
 const SAMPLES = 50;
-const WARM_UP = 10;
+const ROUNDS = 5;
+const WARM_UP = 3;
 const UNPUBLISHED = 20;
 const OPEN_SHARE = 0.05;
 const UNREASONABLE_SHARE = 0.01;
@@ -159,7 +163,7 @@ export async function run(options: { tickets?: number } = {}): Promise<BenchResu
     };
 
     let written = 0;
-    const load = async (items: Iterable<Item>, deadline: number) => {
+    const load = async (into: string, items: Iterable<Item>, deadline: number) => {
       let batch: Item[] = [];
       const queue = items[Symbol.iterator]();
       const next = (): Item[] | undefined => {
@@ -173,7 +177,7 @@ export async function run(options: { tickets?: number } = {}): Promise<BenchResu
       const worker = async () => {
         for (let b = next(); b && Date.now() < deadline; b = next()) {
           let request: Record<string, { PutRequest: { Item: Item } }[]> | undefined = {
-            [table]: b.map((Item) => ({ PutRequest: { Item } })),
+            [into]: b.map((Item) => ({ PutRequest: { Item } })),
           };
           while (request && Object.keys(request).length > 0) {
             const result = await documents.send(new BatchWriteCommand({ RequestItems: request }));
@@ -190,13 +194,16 @@ export async function run(options: { tickets?: number } = {}): Promise<BenchResu
 
     const { documentClient } = await import('#adapters/dynamodb/client');
     const meter = meterCapacity(documentClient as never);
-    const measure = async (ticketsInTable: number) => {
-      const metrics: number[] = [];
-      const collect: number[] = [];
-      let units = 0;
-      let cases = 0;
-      // Let DynamoDB Local settle after the load, then warm both paths up before timing.
-      await new Promise((r) => setTimeout(r, 3000));
+    interface Samples {
+      tickets: number;
+      metrics: number[];
+      collect: number[];
+      units: number;
+      cases: number;
+      rru: number;
+    }
+    /** One round on one table: a short warm-up (its containers are new), then timed samples. */
+    const measureRound = async (on: Samples, samples: number) => {
       for (let s = 0; s < WARM_UP; s++) {
         await driver.api('GET', `/metrics?period=${PERIOD}`, {
           token: driver.stack.tokens.supervisor,
@@ -204,40 +211,88 @@ export async function run(options: { tickets?: number } = {}): Promise<BenchResu
         await invokeFunction('bulletin-collect', {});
       }
       const before = meter.snapshot();
-      for (let s = 0; s < SAMPLES; s++) {
+      for (let s = 0; s < samples; s++) {
         let t = performance.now();
         const response = await driver.api('GET', `/metrics?period=${PERIOD}`, {
           token: driver.stack.tokens.supervisor,
         });
-        metrics.push(performance.now() - t);
+        on.metrics.push(performance.now() - t);
         expectStatus(response, 200, 'GET /metrics');
-        units = response.body.units.length;
+        on.units = response.body.units.length;
         t = performance.now();
         const collected = (await invokeFunction('bulletin-collect', {})) as { count: number };
-        collect.push(performance.now() - t);
-        cases = collected.count;
+        on.collect.push(performance.now() - t);
+        on.cases = collected.count;
       }
-      const capacity = diffTotals(meter.snapshot(), before);
-      return {
-        tickets: ticketsInTable,
-        items: written,
-        metrics: { medianMs: median(metrics), p90Ms: percentile(metrics, 90), units },
-        collect: { medianMs: median(collect), p90Ms: percentile(collect, 90), cases },
-        rruPerSample: capacity.reportedRead / SAMPLES,
-      };
+      on.rru += diffTotals(meter.snapshot(), before).reportedRead;
     };
+    const summarize = (on: Samples) => ({
+      tickets: on.tickets,
+      metrics: {
+        medianMs: median(on.metrics),
+        p90Ms: percentile(on.metrics, 90),
+        units: on.units,
+      },
+      collect: {
+        medianMs: median(on.collect),
+        p90Ms: percentile(on.collect, 90),
+        cases: on.cases,
+      },
+      rruPerSample: on.rru / on.metrics.length,
+    });
 
+    // The small table is the stack's own; the large one a second table with the same schema,
+    // holding the same template tickets, so that both answer the same question.
+    const largeTable = `${table}-scaling-large`;
+    await ensureTable(raw, largeTable);
     const loadStart = Date.now();
-    await load([...metricItems(), ...tickets(0, small)], Date.now() + MAX_LOAD_MS);
-    const atSmall = await measure(small);
-    const loadMore = Date.now();
     const deadline = loadStart + MAX_LOAD_MS;
+    await load(table, [...metricItems(), ...tickets(0, small)], deadline);
     const before = written;
-    await load(tickets(small, large), deadline);
+    const loadMore = Date.now();
+    await load(
+      largeTable,
+      [
+        ...closedItems,
+        ...(await partition(unreasonableId)),
+        ...metricItems(),
+        ...tickets(0, large),
+      ],
+      deadline,
+    );
     const loadedLarge = Date.now() - loadMore;
-    const perTicket = (written - before) / (large - small);
-    const reached = small + Math.floor((written - before) / Math.max(perTicket, 1e-9));
-    const atLarge = await measure(Date.now() >= deadline ? reached : large);
+    const perTicket = (written - before) / large;
+    const reached = Math.floor((written - before) / Math.max(perTicket, 1e-9));
+    // Let DynamoDB Local settle after the load.
+    await new Promise((r) => setTimeout(r, 3000));
+
+    const smallSamples: Samples = {
+      tickets: small,
+      metrics: [],
+      collect: [],
+      units: 0,
+      cases: 0,
+      rru: 0,
+    };
+    const largeSamples: Samples = {
+      tickets: Date.now() >= deadline ? reached : large,
+      metrics: [],
+      collect: [],
+      units: 0,
+      cases: 0,
+      rru: 0,
+    };
+    const onLarge = { TABLE_NAME: largeTable };
+    const perRound = Math.ceil(SAMPLES / ROUNDS);
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 === 0 ? ['small', 'large'] : ['large', 'small'];
+      for (const size of order) {
+        if (size === 'small') await measureRound(smallSamples, perRound);
+        else await withEnvironment(onLarge, () => measureRound(largeSamples, perRound));
+      }
+    }
+    const atSmall = summarize(smallSamples);
+    const atLarge = summarize(largeSamples);
 
     const ratio = (a: number, b: number) => round(a / b, 2);
     const rows: Table['rows'] = [
@@ -265,7 +320,7 @@ export async function run(options: { tickets?: number } = {}): Promise<BenchResu
       title: 'Scaling with the number of tickets',
       tables: [
         {
-          title: `Query time with ${small.toLocaleString('en')} and ${atLarge.tickets.toLocaleString('en')} tickets in the table (median of ${SAMPLES}, ms)`,
+          title: `Query time with ${small.toLocaleString('en')} and ${atLarge.tickets.toLocaleString('en')} tickets in the table (median of ${perRound * ROUNDS}, in ${ROUNDS} alternating rounds, ms)`,
           columns: [
             'query',
             `median @${small / 1000}k`,
@@ -277,9 +332,10 @@ export async function run(options: { tickets?: number } = {}): Promise<BenchResu
           ],
           rows,
           notes: [
-            `Table: ${written.toLocaleString('en')} items at the end: per ticket a META item and two history lines (5% open, in GSI1/GSI2), 1% with a public unreasonable case (in GSI3 only while unpublished: the same ${UNPUBLISHED} in both sizes, the rest published), and ${metricItems().length.toLocaleString('en')} metric items (46 units × every day and month, June–November).`,
+            `Tables: ${written.toLocaleString('en')} items in all: per ticket a META item and two history lines (5% open, in GSI1/GSI2), 1% with a public unreasonable case (in GSI3 only while unpublished: the same ${UNPUBLISHED} in both sizes, the rest published), and ${metricItems().length.toLocaleString('en')} metric items (46 units × every day and month, June–November).`,
             `Read units per sample (metrics + collect, as DynamoDB Local reports them): ${round(atSmall.rruPerSample, 1)} at ${small.toLocaleString('en')} tickets, ${round(atLarge.rruPerSample, 1)} at ${atLarge.tickets.toLocaleString('en')}.`,
-            `Loaded with BatchWriteItem (${CONCURRENCY} concurrent batches of 25): ${Math.round((written - before) / (loadedLarge / 1000)).toLocaleString('en')} items/s into DynamoDB Local, ${round(loadedLarge / 1000, 0)} s for the large step.`,
+            `Loaded with BatchWriteItem (${CONCURRENCY} concurrent batches of 25): ${Math.round((written - before) / (loadedLarge / 1000)).toLocaleString('en')} items/s into DynamoDB Local, ${round(loadedLarge / 1000, 0)} s for the large table.`,
+            'Both tables live in the same DynamoDB Local and are measured in turn (small, large, large, small, …), each round after a short warm-up: JIT warm-up and drift do not favour either size.',
             'Times are local (DynamoDB Local on this machine, in-process handlers): compare the ratio, not the milliseconds.',
           ],
         },

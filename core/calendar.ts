@@ -36,7 +36,7 @@
  *   'weekdayFallback') and warnings, an `onWarning` callback hears about every use of missing or
  *   provisional years (log it, count it), and `coverage()` lets a start-up check warn ahead.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const MS_PER_MINUTE = 60_000;
 const MS_PER_HOUR = 60 * MS_PER_MINUTE;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Place } from './ticket.ts';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a lower-case id');

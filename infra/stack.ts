@@ -66,6 +66,7 @@ import { ticketLifecycle } from '../workflows/ticket-lifecycle.ts';
 import { type AccessTargets, declaredEnvironment, grantDeclared } from './access.ts';
 import { addAlarms } from './alarms.ts';
 import { analyticsBundling, analyticsInfra } from './analytics.ts';
+import { externalModules, JIEBA, LAMBDA_BUNDLING, usesJieba } from './bundling.ts';
 
 export interface HotlineStackProps extends StackProps {
   /** The sender address (an SES-verified identity). */
@@ -84,21 +85,12 @@ export interface HotlineStackProps extends StackProps {
   publicBaseUrl?: string;
 }
 
-/**
- * The bulletin's privacy guard and the dispatch model segment Chinese with jieba, a native addon
- * that esbuild cannot bundle (a .node binary, and a dictionary read from its own folder). It ships
- * beside the bundle, installed for the functions' platform (linux arm64 glibc) whatever machine
- * synthesizes.
- */
-const JIEBA = '@node-rs/jieba';
+/** jieba ships beside the bundle, installed for the functions' platform (linux arm64 glibc). */
 const JIEBA_VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     dependencies: Record<string, string>;
   }
 ).dependencies[JIEBA];
-/** Functions whose code reaches jieba: the privacy guard, the dispatch model, analytics. */
-const usesJieba = (spec: FunctionSpec) =>
-  Boolean(spec.bulletin || spec.dispatchModel || spec.retrain || spec.analytics);
 /**
  * What a bundle carries beside the code: jieba for the function's own platform, and for the
  * analytics functions their SQL files and (the sink) DuckDB, installed on the x86_64 host.
@@ -306,17 +298,10 @@ export class HotlineStack extends Stack {
             : {}),
         },
         bundling: {
+          ...LAMBDA_BUNDLING,
           format: OutputFormat.ESM,
-          target: 'node24',
-          minify: true,
-          sourceMap: true,
-          mainFields: ['module', 'main'],
-          // The runtime ships the AWS SDK v3, but pinning our own keeps local and cloud identical.
-          externalModules: [
-            ...(usesJieba(spec) ? [JIEBA] : []),
-            ...(spec.analytics ? ['@duckdb/node-api'] : []),
-          ],
-          banner: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
+          mainFields: [...LAMBDA_BUNDLING.mainFields],
+          externalModules: externalModules(spec),
           ...nativeBundling(key, spec, key === 'analytics-sink' ? 'x64' : 'arm64'),
         },
       });

@@ -69,18 +69,72 @@ export function asFunction<T>(key: FunctionKey, work: () => T): T {
     env = runtime.environment(key);
     environments.set(key, env);
   }
+  if (override) {
+    const merged = override.environments;
+    env = merged.get(key) ?? merged.set(key, { ...env, ...override.variables }).get(key)!;
+  }
   return runAsFunction({ name: key, env }, work);
+}
+
+let override:
+  | {
+      variables: Readonly<Record<string, string>>;
+      environments: Map<FunctionKey, Readonly<Record<string, string>>>;
+    }
+  | undefined;
+const overrides = new WeakMap<object, NonNullable<typeof override>>();
+
+/**
+ * Every function invoked while `work` runs sees `variables` in its environment (a benchmark
+ * pointing the same handlers at a second table). A function whose environment changes gets a fresh
+ * container (its per-container clients and stores built again), as after a deployment; the modules
+ * stay loaded.
+ */
+export async function withEnvironment<T>(
+  variables: Readonly<Record<string, string>>,
+  work: () => Promise<T>,
+): Promise<T> {
+  let next = overrides.get(variables);
+  if (!next) {
+    next = { variables, environments: new Map() };
+    overrides.set(variables, next);
+  }
+  const previous = override;
+  override = next;
+  try {
+    return await work();
+  } finally {
+    override = previous;
+  }
 }
 
 /** Invokes a handler in this process, as the Lambda runtime would: one event, one context. */
 export async function invokeFunction(key: FunctionKey, event: unknown): Promise<unknown> {
   invocations.set(key, (invocations.get(key) ?? 0) + 1);
   const handler = await load(key);
-  return asFunction(key, () => handler(event, lambdaContext(key)));
+  const started = performance.now();
+  try {
+    return await asFunction(key, () => handler(event, lambdaContext(key)));
+  } finally {
+    // Lambda bills each invocation's duration rounded up to the millisecond (init apart).
+    const ms = Math.ceil(performance.now() - started);
+    billedMillis.set(key, (billedMillis.get(key) ?? 0) + ms);
+  }
 }
 
 export function invocationCounts(): ReadonlyMap<FunctionKey, number> {
   return invocations;
+}
+
+const billedMillis = new Map<FunctionKey, number>();
+
+/**
+ * Each function's handler time so far, per invocation rounded up to the millisecond as Lambda
+ * bills it; module loading (Lambda's init) is left out. Measured here, not in Lambda: the handlers
+ * share this machine's cores with the local services, and wait on DynamoDB Local, not DynamoDB.
+ */
+export function invocationMillis(): ReadonlyMap<FunctionKey, number> {
+  return billedMillis;
 }
 
 // ─── IAM, locally ────────────────────────────────────────────────────────────────────────────

@@ -1,4 +1,29 @@
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+
+/**
+ * A bench script's command line: `--help` (or `-h`) prints `usage` and exits 0; an unknown or
+ * malformed option prints what is wrong and the usage, and exits 2 (parseArgs alone throws).
+ */
+export function cli<const T extends ParseArgsOptionsConfig>(usage: string, options: T) {
+  const config = {
+    options: { ...options, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+    allowPositionals: false,
+  } as const;
+  let values: ReturnType<typeof parseArgs<typeof config>>['values'];
+  try {
+    values = parseArgs(config).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${usage}`);
+    process.exit(2);
+  }
+  if ((values as { help?: boolean }).help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  return values;
+}
 
 /** One printed table of a benchmark: what a reader compares. */
 export interface Table {
@@ -36,6 +61,17 @@ export function machine(): Machine {
     freeMemoryGiB: round(freemem() / 2 ** 30, 1),
     loadAverage: loadavg().map((l) => round(l, 2)),
   };
+}
+
+/** Prints a benchmark's tables and the machine it ran on. */
+export function printResult(result: BenchResult, seconds: number): Machine {
+  const info = machine();
+  console.log(`\n═══ ${result.title} ═══`);
+  for (const table of result.tables) console.log(formatTable(table));
+  console.log(
+    `\n  ${info.date} · ${info.cpu} × ${info.cpus} · ${info.memoryGiB} GiB · load ${info.loadAverage.join(' ')} · node ${info.node} · ${seconds.toFixed(1)} s`,
+  );
+  return info;
 }
 
 export function round(value: number, digits = 2): number {

@@ -1,7 +1,7 @@
 import { recordSurveyAnswer, recordSurveyUnreachable } from '#core/tickets';
 import { ticketDeps } from '#functions/lib/deps';
 import { ROUTES } from '#functions/registry';
-import { invocationCounts } from '#local/functions';
+import { asFunction, invocationCounts } from '#local/functions';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '#local/stack';
 import { type Api, apiClient, assertLoopback, expectStatus, replyIdFrom } from './common.ts';
 
@@ -29,9 +29,12 @@ export class Driver {
     for (const url of Object.values(stack.urls)) assertLoopback(url);
     this.api = apiClient(stack.urls.api, () => this.apiRequests++);
     // The phone system is a port: here it notes the request, and the bench answers for the caller.
-    ticketDeps().surveys = {
-      requestSurvey: async ({ surveyId }) => void this.surveys.push(surveyId),
-    };
+    // Each function has its own container, so the port is replaced in survey-caller's.
+    asFunction('survey-caller', () => {
+      ticketDeps().surveys = {
+        requestSurvey: async ({ surveyId }) => void this.surveys.push(surveyId),
+      };
+    });
   }
 
   static async start(options: LocalStackOptions = {}): Promise<Driver> {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { actorOf, type Principal, requireRole } from '../access.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { escapeHtml } from '../html.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Principal, requireRole } from '../access.ts';
 import { ConflictError, GoneError, NotFoundError } from '../errors.ts';
 import { escapeHtml } from '../html.ts';

@@ -23,7 +23,7 @@ import type {
   ConnectContactFlowResult,
   EventBridgeEvent,
 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type Accepted,
   mapSurveyKeys,

@@ -11,7 +11,7 @@
  * Field names are camelCase in both, like the rest of the code base. Phone numbers are digits
  * with an optional leading `+`, as delivered; `null` means the number was withheld or masked.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Rejection, reject } from './http.ts';
 
 export const PHONE_PROVIDERS = ['standard', 'twilio', 'connect', 'tccc'] as const;

@@ -31,7 +31,7 @@
  * citizen hung up mid-survey: no survey event. A key not on the menu, or extra keys, refuses the
  * whole push, which shows up in TCCC's push log instead of silently dropping an answer.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeBase64Strict, equalSecretText } from './crypto.ts';
 import {
   type Accepted,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireRole } from '#core/access';
 import { requestsOf } from '#core/analytics/analysis';
 import { compareRates, findClusters, monthlyTopicCandidates } from '#core/analytics/detect';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { detectDay } from '#core/analytics/analysis';
 import { addDays } from '#core/analytics/sql';
 import { warningsOf } from '#core/analytics/warnings';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { warningMail } from '#core/analytics/warnings';
 import { now } from '#core/clock';
 import { parseWith } from '../lib/http.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DynamoCatalogueStore } from '#adapters/dynamodb/catalogue-store';
 import { documentClient, tableName } from '#adapters/dynamodb/client';
 import { analyseMonth } from '#core/analytics/analysis';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireRole } from '#core/access';
 import { now } from '#core/clock';
 import { PHONE_PROVIDERS } from '#core/phone/events';
@@ -11,7 +11,7 @@ import {
   readBody,
   requirePrincipal,
 } from '../lib/http.ts';
-import { deliveryStore } from '../phone/deps.ts';
+import { deliveryStore } from '../phone/delivery-store.ts';
 
 const callIdSchema = z
   .string()

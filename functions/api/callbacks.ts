@@ -3,7 +3,7 @@ import { shanghaiDate } from '#core/calendar';
 import { now } from '#core/clock';
 import { ValidationError } from '#core/errors';
 import { httpHandler, json, requirePrincipal } from '../lib/http.ts';
-import { deliveryStore } from '../phone/deps.ts';
+import { deliveryStore } from '../phone/delivery-store.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireRole } from '#core/access';
-import { topicClassifier } from '../lib/deps.ts';
+import { topicClassifier } from '../lib/dispatch-model.ts';
 import { httpHandler, json, parseWith, readBody, requirePrincipal } from '../lib/http.ts';
 
 const requestSchema = z.strictObject({

@@ -3,6 +3,7 @@ import type { TicketStore } from '#core/ports';
 import { intakeSchema, type Ticket } from '#core/ticket';
 import { fileTicket } from '#core/tickets';
 import { ticketDeps } from '../lib/deps.ts';
+import '../lib/dispatch-model.ts';
 import {
   type HttpResult,
   httpHandler,

@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireRole } from '#core/access';
 import { httpHandler, json, parseWith, requirePrincipal } from '../lib/http.ts';
-import { deliveryStore } from '../phone/deps.ts';
+import { deliveryStore } from '../phone/delivery-store.ts';
 
 const querySchema = z.strictObject({ date: z.iso.date('must be a date like 2026-11-21') });
 

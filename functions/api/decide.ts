@@ -1,6 +1,7 @@
 import { centreDecisionSchema, ticketIdSchema } from '#core/ticket';
 import { decide } from '#core/tickets';
 import { ticketDeps } from '../lib/deps.ts';
+import '../lib/phone-system.ts';
 import {
   httpHandler,
   json,

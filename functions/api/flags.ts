@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { flaggedCalls } from '#adapters/dynamodb/review-queues';
 import { requireRole } from '#core/access';
 import { httpHandler, json, parseWith, requirePrincipal } from '../lib/http.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { unitActionSchema } from '#core/ticket';
 import { actByLink } from '#core/tickets';
 import { ticketDeps } from '../lib/deps.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { metricsOf } from '#adapters/dynamodb/metrics-store';
 import { requireRole } from '#core/access';
 import { rankUnits } from '#core/metrics';

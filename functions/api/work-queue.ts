@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { centreQueue, openTicketsOf } from '#adapters/dynamodb/review-queues';
 import { requireRole } from '#core/access';
 import { now } from '#core/clock';

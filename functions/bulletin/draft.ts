@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { draftIssue } from '#core/bulletin/publishing';
 import { ticketIdSchema } from '#core/ticket';
 import { taskHandler } from '../lib/task.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { viewHeldCase } from '#core/bulletin/holds';
 import { ticketIdSchema } from '#core/ticket';
 import { html, httpHandler, parseWith, pathParameter } from '../lib/http.ts';

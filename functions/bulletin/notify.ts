@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { notifySubscribers } from '#core/bulletin/publishing';
 import { taskHandler } from '../lib/task.ts';
 import { bulletinDeps } from './deps.ts';

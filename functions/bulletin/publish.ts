@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { publishIssue } from '#core/bulletin/publishing';
 import { taskHandler } from '../lib/task.ts';
 import { draftIdSchema } from './check-privacy.ts';

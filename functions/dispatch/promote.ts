@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { promoteModel } from '#core/dispatch-model/retrain';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoCatalogueStore } from '#adapters/dynamodb/catalogue-store';
@@ -7,18 +6,15 @@ import { documentClient, tableName } from '#adapters/dynamodb/client';
 import { DynamoStallStore } from '#adapters/dynamodb/stall-store';
 import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
 import { env, perContainer, requiredEnv } from '#adapters/function-env';
-import { S3DispatchModelStore } from '#adapters/s3-dispatch-models';
 import { SesMailer } from '#adapters/ses-mailer';
 import { StepFunctionsWorkflow } from '#adapters/sfn-workflow';
 import { WorkingCalendar } from '#core/calendar';
 import { now } from '#core/clock';
 import { parseLifecycleConfig } from '#core/config';
-import { StoredModelClassifier } from '#core/dispatch-model/classifier';
-import type { CallerNotifier, SurveyRequester } from '#core/ports';
+import type { CallerNotifier, SurveyRequester, TopicClassifier } from '#core/ports';
 import type { StallDeps } from '#core/stalls';
 import type { TicketDeps } from '#core/tickets';
 import calendarData from '#data/calendar/cn-holidays.json' with { type: 'json' };
-import { configuredSurveyRequester } from '../phone/surveys.ts';
 import { logger } from './logger.ts';
 import { countTransition } from './metrics.ts';
 
@@ -36,28 +32,20 @@ export function newReplyId(): string {
 }
 
 /**
- * The dispatch model (智能派单), one per container: the promoted model in DISPATCH_MODEL_BUCKET,
- * else the bundled seed model. DISPATCH_THRESHOLD overrides the model's own threshold.
+ * What only some functions carry: the phone system (the Connect client, 200 KiB) and the dispatch
+ * model (its 1.2 MB seed). A function that calls one imports `./phone-system.ts` or
+ * `./dispatch-model.ts`, which provide it here; the others neither load nor bundle it, and their
+ * phone requests are refused as if none were configured (test/infra/bundles.test.ts checks that
+ * each function bundles what its registry entry declares).
  */
-export const topicClassifier = perContainer((): StoredModelClassifier => {
-  const bucket = env('DISPATCH_MODEL_BUCKET');
-  const threshold = Number(env('DISPATCH_THRESHOLD'));
-  return new StoredModelClassifier(
-    bucket
-      ? new S3DispatchModelStore(
-          new S3Client({ forcePathStyle: Boolean(env('AWS_ENDPOINT_URL_S3')) }),
-          bucket,
-        )
-      : undefined,
-    {
-      ...(threshold > 0 && threshold <= 1 ? { threshold } : {}),
-      onError: (error) =>
-        logger.warn('dispatch model store unreadable; using the last model loaded', {
-          error: (error as Error).name,
-        }),
-    },
-  );
-});
+const optional: {
+  phone?: () => Promise<SurveyRequester | undefined>;
+  classifier?: () => TopicClassifier;
+} = {};
+
+export function provide(part: typeof optional): void {
+  Object.assign(optional, part);
+}
 
 function addresses(list: string | undefined): string[] {
   return (list ?? '')
@@ -67,15 +55,18 @@ function addresses(list: string | undefined): string[] {
 }
 
 /**
- * The phone system named in the phone configuration, read on first use. Without one, a request
- * is refused and the refusal recorded in the ticket's history: an unsurveyed caller ends as
- * unreached, never as satisfied; an uninformed caller is recorded as not informed.
+ * The phone system as the domain sees it, over the requester `configured` resolves to (read on
+ * first use). Without one, a request is refused and the refusal recorded in the ticket's history:
+ * an unsurveyed caller ends as unreached, never as satisfied; an uninformed caller is recorded as
+ * not informed.
  */
-function phoneSystem(): SurveyRequester & CallerNotifier {
-  let configured: Promise<SurveyRequester | undefined> | undefined;
+function phoneSystemOf(
+  configured: () => Promise<SurveyRequester | undefined>,
+): SurveyRequester & CallerNotifier {
+  let requester: Promise<SurveyRequester | undefined> | undefined;
   const get = () => {
-    configured ??= configuredSurveyRequester();
-    return configured;
+    requester ??= configured();
+    return requester;
   };
   return {
     requestSurvey: async (request) => {
@@ -116,7 +107,7 @@ export const ticketDeps = perContainer((): TicketDeps => {
       logger.warn('calendar data missing or provisional', { kind, year, detail: message }),
   });
   const publicBaseUrl = requiredEnv('PUBLIC_BASE_URL').replace(/\/$/, '');
-  const phone = phoneSystem();
+  const phone = phoneSystemOf(async () => optional.phone?.());
   return {
     store: new CountingTicketStore(documentClient, table),
     catalogue: new DynamoCatalogueStore(documentClient, table),
@@ -136,7 +127,7 @@ export const ticketDeps = perContainer((): TicketDeps => {
     supervisorAddresses: addresses(env('SUPERVISOR_MAIL')),
     centreAddresses: addresses(env('CENTRE_MAIL')),
     newReplyId,
-    classifier: topicClassifier(),
+    ...(optional.classifier ? { classifier: optional.classifier() } : {}),
   };
 });
 

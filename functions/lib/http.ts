@@ -5,7 +5,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { env } from '#adapters/function-env';
 import { type Principal, STAFF_ROLES, type StaffRole } from '#core/access';
 import {

@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ticketIdSchema } from '#core/ticket';
 import { logger } from './logger.ts';
 import { traced } from './tracer.ts';

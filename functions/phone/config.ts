@@ -1,5 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 import { env } from '#adapters/function-env';
 import { parseWebhookSecret } from '#core/phone/standard-webhooks';
 

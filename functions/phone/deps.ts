@@ -1,6 +1,3 @@
-import { documentClient, tableName } from '#adapters/dynamodb/client';
-import { DynamoPhoneDeliveryStore } from '#adapters/dynamodb/delivery-store';
-import { perContainer } from '#adapters/function-env';
 import { now } from '#core/clock';
 import type { PhoneIntakeDeps } from '#core/phone-intake';
 import {
@@ -10,11 +7,9 @@ import {
   recordSurveyUnreachable,
 } from '#core/tickets';
 import { ticketDeps } from '../lib/deps.ts';
-import { phoneTenant } from './config.ts';
-
-export const deliveryStore = perContainer(
-  () => new DynamoPhoneDeliveryStore(documentClient, tableName(), phoneTenant(), now),
-);
+import '../lib/dispatch-model.ts';
+import '../lib/phone-system.ts';
+import { deliveryStore } from './delivery-store.ts';
 
 /** The use case's collaborators: the delivery store and the ticket use cases of core/tickets.ts. */
 export function phoneIntakeDeps(): PhoneIntakeDeps {

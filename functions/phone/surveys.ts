@@ -4,7 +4,7 @@ import { StandardSurveyRequester } from '#adapters/phone/standard-survey-request
 import { now } from '#core/clock';
 import type { SurveyRequester } from '#core/ports';
 import { phoneConfig } from './config.ts';
-import { deliveryStore } from './deps.ts';
+import { deliveryStore } from './delivery-store.ts';
 
 /**
  * The SurveyRequester the phone configuration names (`surveys.kind`), or undefined when none is

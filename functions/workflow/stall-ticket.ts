@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { recordStall } from '#core/stalls';
 import { stallDeps } from '../lib/deps.ts';
 import { logger } from '../lib/logger.ts';

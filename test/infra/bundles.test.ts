@@ -1,0 +1,93 @@
+import { execFileSync } from 'node:child_process';
+import { build, type Plugin } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { FUNCTIONS, type FunctionSpec } from '#functions/registry';
+import { externalModules, LAMBDA_BUNDLING } from '../../infra/bundling.ts';
+
+/** npm packages stay outside: what a bundle reaches of the project, and which packages it names. */
+const packagesOutside: Plugin = {
+  name: 'packages-outside',
+  setup(b) {
+    b.onResolve({ filter: /^[^.#/]/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
+async function reached(spec: FunctionSpec): Promise<{ files: string[]; packages: string[] }> {
+  const { metafile } = await build({
+    entryPoints: [spec.entry],
+    bundle: true,
+    write: false,
+    outdir: 'out',
+    platform: 'node',
+    format: LAMBDA_BUNDLING.format,
+    target: LAMBDA_BUNDLING.target,
+    plugins: [packagesOutside],
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const inputs = Object.values(metafile.inputs);
+  return {
+    files: Object.keys(metafile.inputs),
+    packages: [...new Set(inputs.flatMap((i) => i.imports.filter((m) => m.external)))].map(
+      (m) => m.path,
+    ),
+  };
+}
+
+// Issue 12: the Connect client (200 KiB) and the dispatch seed model (1.2 MB) reached every
+// function through functions/lib/deps.ts; only the functions that call them may carry them.
+describe('what each Lambda bundles', () => {
+  const entries = Object.entries(FUNCTIONS) as [string, FunctionSpec][];
+  it.each(entries)(
+    '%s bundles the phone system and the dispatch model only if it declares them',
+    async (_key, spec) => {
+      const { files, packages } = await reached(spec);
+      expect(packages.includes('@aws-sdk/client-connect')).toBe(Boolean(spec.phone));
+      expect(files.includes('data/dispatch/seed-model.json')).toBe(Boolean(spec.dispatchModel));
+    },
+    60_000,
+  );
+
+  it('writes no source map beside a bundle', async () => {
+    const result = await build({
+      entryPoints: [FUNCTIONS.flags.entry],
+      bundle: true,
+      write: false,
+      outdir: 'out',
+      platform: 'node',
+      format: LAMBDA_BUNDLING.format,
+      sourcemap: LAMBDA_BUNDLING.sourceMap,
+      plugins: [packagesOutside],
+      logLevel: 'silent',
+    });
+    expect(result.outputFiles.map((f) => f.path.split('/').pop())).toEqual(['flags.js']);
+    expect(result.outputFiles[0]!.text).not.toContain('sourceMappingURL');
+  });
+
+  // tsx resolves '@node-rs/jieba/dict' locally; beside a deployed bundle Node's ESM loader needs
+  // the file's own name ('dict.js'), and the analytics functions failed to start.
+  it('imports the modules left out of a bundle by names Node resolves', async () => {
+    const specifiers = new Set<string>();
+    for (const spec of Object.values(FUNCTIONS) as FunctionSpec[]) {
+      const external = externalModules(spec);
+      if (external.length === 0) continue;
+      const { packages } = await reached(spec);
+      for (const p of packages)
+        if (external.some((m) => p === m || p.startsWith(`${m}/`))) specifiers.add(p);
+    }
+    expect(specifiers.size).toBeGreaterThan(0);
+    const unresolved = [...specifiers].filter((specifier) => {
+      try {
+        execFileSync(
+          process.execPath,
+          ['--input-type=module', '-e', `await import(${JSON.stringify(specifier)})`],
+          { stdio: 'pipe' },
+        );
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(unresolved).toEqual([]);
+  }, 120_000);
+});
