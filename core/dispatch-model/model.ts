@@ -316,7 +316,7 @@ export function train(corpus: Corpus, options: TrainOptions = {}): DispatchModel
   const o: Required<TrainOptions> = {
     heldOutShare: 0.2,
     epochs: 30,
-    l2: 1e-4,
+    l2: 5e-5,
     minDf: 1,
     maxFeatures: 60_000,
     threshold: 'auto',

@@ -24,11 +24,13 @@ describe('segmentation and features', () => {
     expect(words('楼下ＫＴＶ太吵')).toContain('ktv');
   });
 
-  it('keeps words and bigrams apart, so 停水 the word and 停水 the bigram are two features', () => {
+  it('keeps words, bigrams and characters apart, so 停水 the word and 停水 the bigram are two features', () => {
     const t = tokens('小区停水');
     expect(t).toContain('w:停水');
     expect(t).toContain('c:停水');
-    expect(t.every((f) => f.startsWith('w:') || f.startsWith('c:'))).toBe(true);
+    expect(t).toContain('u:停');
+    expect(t.filter((f) => f.startsWith('u:'))).toEqual(['u:小', 'u:区', 'u:停', 'u:水']);
+    expect(t.every((f) => /^[wcu]:/.test(f))).toBe(true);
   });
 
   it('splits the corpus the same way every time, whatever else is in it', () => {
