@@ -6,7 +6,31 @@ import { tokens } from './text.ts';
 export interface Example {
   text: string;
   topic: string;
+  /** For a labelled ticket: who stands behind its topic (absent: the corpus, written by us). */
+  provenance?: LabelProvenance;
 }
+
+/**
+ * Who stands behind a closed ticket's topic: a person chose or confirmed it (`confirmed`), a
+ * person replaced another topic with it, the model's or a colleague's, typically after a return
+ * (`corrected`), or the model chose it and nobody looked again (`unreviewed`). An unreviewed
+ * label is the model's own guess: fitted as if confirmed it would teach the model its mistakes.
+ */
+export type LabelProvenance = 'confirmed' | 'corrected' | 'unreviewed';
+
+/**
+ * How much each kind of label counts in fitting. Unreviewed labels are left out (and out of the
+ * held-back slice: scoring a candidate on them would reward agreeing with the old model); a
+ * correction is where the old model, or a person, was wrong, and counts double.
+ */
+export const LABEL_WEIGHTS: Record<LabelProvenance, number> = {
+  confirmed: 1,
+  corrected: 2,
+  unreviewed: 0,
+};
+
+const weightOf = (e: Example, w: Record<LabelProvenance, number>) =>
+  e.provenance ? w[e.provenance] : 1;
 
 export interface Evaluation {
   /** How many requests were scored. */
@@ -57,6 +81,8 @@ export interface TrainOptions {
   l2?: number;
   minDf?: number;
   maxFeatures?: number;
+  /** Default LABEL_WEIGHTS. */
+  labelWeights?: Record<LabelProvenance, number>;
   /**
    * The automatic-dispatch threshold; by default the lowest of 0.50, 0.55 … 0.95 at which the
    * held-back slice's automatic dispatches are at least 97% right (0.95 if none is).
@@ -176,6 +202,7 @@ function fitWeights(examples: Example[], topics: string[], o: Required<TrainOpti
   const xs = toks.map((t) => vectorise(t, index, idf));
   const topicIndex = new Map(topics.map((t, k) => [t, k]));
   const ys = examples.map((e) => topicIndex.get(e.topic)!);
+  const ws = examples.map((e) => weightOf(e, o.labelWeights));
   const K = topics.length;
   const V = vocabulary.length;
   const weights = Array.from({ length: K }, () => new Float64Array(V));
@@ -221,7 +248,7 @@ function fitWeights(examples: Example[], topics: string[], o: Required<TrainOpti
         const p = softmax(logits(x, weights, bias));
         p[ys[i]!]! -= 1;
         for (let k = 0; k < K; k++) {
-          const d = p[k]! / ids.length;
+          const d = (p[k]! * ws[i]!) / ids.length;
           gb[k]! += d;
           const g = gw[k]!;
           for (let t = 0; t < x.index.length; t++) g[x.index[t]!]! += d * x.value[t]!;
@@ -319,13 +346,15 @@ export function train(corpus: Corpus, options: TrainOptions = {}): DispatchModel
     l2: 5e-5,
     minDf: 1,
     maxFeatures: 60_000,
+    labelWeights: LABEL_WEIGHTS,
     threshold: 'auto',
     now: new Date(),
     ...options,
   };
   const { topics } = corpus;
   const known = new Set(topics);
-  const usable = (xs: Example[] = []) => xs.filter((e) => known.has(e.topic) && e.text.trim());
+  const usable = (xs: Example[] = []) =>
+    xs.filter((e) => known.has(e.topic) && e.text.trim() && weightOf(e, o.labelWeights) > 0);
   const requests = [...usable(corpus.seed), ...usable(corpus.labelled)];
   const glossary = usable(corpus.glossary);
   const test = requests.filter((e) => heldOut(e.text, o.heldOutShare));
@@ -358,7 +387,11 @@ export function train(corpus: Corpus, options: TrainOptions = {}): DispatchModel
 export function heldBackSlice(corpus: Corpus, share = 0.2): Example[] {
   const known = new Set(corpus.topics);
   return [...corpus.seed, ...(corpus.labelled ?? [])].filter(
-    (e) => known.has(e.topic) && e.text.trim() && heldOut(e.text, share),
+    (e) =>
+      known.has(e.topic) &&
+      e.text.trim() &&
+      weightOf(e, LABEL_WEIGHTS) > 0 &&
+      heldOut(e.text, share),
   );
 }
 
