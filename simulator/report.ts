@@ -310,10 +310,12 @@ export function writeReport(
 /** The model's figures on the run's topic-less calls, and the returns wrong dispatches caused. */
 export function dispatchSummary(d: DispatchFigures): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const model = d.suggested
+    ? `${d.suggested} calls filed without a topic: top-1 ${pct(d.top1)}, top-3 ${pct(d.top3)}, ` +
+      `${pct(d.automatic)} dispatched by the model at ${pct(d.automaticPrecision)} precision; `
+    : '';
   return (
-    `${d.suggested} calls filed without a topic: top-1 ${pct(d.top1)}, top-3 ${pct(d.top3)}, ` +
-    `${pct(d.automatic)} dispatched by the model at ${pct(d.automaticPrecision)} precision; ` +
-    `${d.returnsAfterModel} returns (退单) after a wrong suggestion; ` +
-    `${d.operatorErrors} operator's wrong picks, ${d.returnsAfterOperator} returns after them`
+    `${model}${d.returnsAfterModel} returns (退单) after a wrong suggestion, ` +
+    `${d.returnsAfterOperator} after ${d.operatorErrors} operator's wrong picks`
   );
 }
