@@ -289,6 +289,8 @@ export interface TopicChoice {
   probability?: number;
   /** The model's top topics, shown to the dispatcher when it was not sure enough to choose. */
   suggestions?: { topic: string; probability: number }[];
+  /** A person replaced this topic (the model's or another person's): the label is a correction. */
+  replaced?: string;
 }
 
 export interface Ticket extends Intake {

@@ -735,6 +735,7 @@ function confirmTopic(transition: Transition, topic: string): void {
   ticket.topicChoice = {
     by: 'person',
     ...(ticket.topicChoice?.suggestions ? { suggestions: ticket.topicChoice.suggestions } : {}),
+    ...(ticket.topic && ticket.topic !== topic ? { replaced: ticket.topic } : {}),
   };
   ticket.topic = topic;
 }

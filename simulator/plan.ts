@@ -6,6 +6,7 @@
  * fast the machine is.
  */
 
+import { evaluationRequests } from '#core/dispatch-model/evaluation-set';
 import { mulberry32 } from '#core/random';
 import type { Closure } from '#core/ticket';
 import type { UnreasonableCategory } from '#core/unreasonable';
@@ -47,6 +48,17 @@ export interface Mix {
   /** Repeat callers without substance (one per this many calls, at least one). */
   repeatCallerPer: number;
   repeatCalls: number;
+  /**
+   * 智能派单: dispatched calls filed without a topic, in a caller's own words (a request of the
+   * independent evaluation set, data/dispatch/eval.json, for the call's topic): the dispatch model
+   * chooses, or leaves the ticket to a dispatcher. Default 0: the operator always picks.
+   */
+  suggest: number;
+  /**
+   * Of the dispatched calls filed with a topic, the share where the operator picks a wrong one
+   * (manual sorting is reported wrong about 15 % of the time). Default 0.
+   */
+  operatorError: number;
 }
 
 export const DEFAULT_MIX: Mix = {
@@ -74,6 +86,8 @@ export const DEFAULT_MIX: Mix = {
   burstFactor: 3.5,
   repeatCallerPer: 2500,
   repeatCalls: 7,
+  suggest: 0,
+  operatorError: 0,
 };
 
 export const PRESETS = {
@@ -221,6 +235,10 @@ export interface PlannedCall {
   urgency: 'normal' | 'urgent';
   confidential: boolean;
   noCallback: boolean;
+  /** Filed without a topic: the dispatch model chooses (mix.suggest). */
+  topicless?: boolean;
+  /** The wrong topic the operator picks instead of `topic` (mix.operatorError). */
+  operatorTopic?: string;
   /** For a duplicate: the call whose open ticket it joins. */
   duplicateOf?: number;
   /** For a repeat caller without substance: the how-many-th contentless call of this caller. */
@@ -275,6 +293,25 @@ function redispatchTarget(topic: string, township: string): string {
     'village-affairs': 'agriculture',
   };
   return localTopics[topic] ?? `${township}-office`;
+}
+
+let requestsByTopic: Map<string, string[]> | undefined;
+
+/** A request of the independent evaluation set about `topic` (never fitted on: honest figures). */
+function pickRequest(topic: string, rand: () => number): string {
+  if (!requestsByTopic) {
+    requestsByTopic = new Map();
+    for (const e of evaluationRequests())
+      requestsByTopic.set(e.topic, [...(requestsByTopic.get(e.topic) ?? []), e.text]);
+  }
+  const texts = requestsByTopic.get(topic) ?? [];
+  return texts[Math.floor(rand() * texts.length)] ?? topic;
+}
+
+/** An operator's wrong pick: any other topic of the weighted list. */
+function otherTopic(topic: string, rand: () => number): string {
+  const others = TOPICS.filter((t) => t[0] !== topic);
+  return pick(rand, others);
 }
 
 /**
@@ -411,13 +448,23 @@ export function makePlan(options: PlanOptions): PlannedCall[] {
       surveys = [];
       closure = 'unreasonable';
     }
+    // Drawn from a stream of their own: without them every other draw stays as it was.
+    const choosing = streamFor(seed, i, 4);
+    const topicless = !manual && choosing() < mix.suggest;
+    const operatorTopic =
+      !manual && !topicless && choosing() < mix.operatorError
+        ? otherTopic(topic, choosing)
+        : undefined;
+    const said = topicless ? pickRequest(topic, choosing) : content;
     calls.push({
       ...base,
       kind: 'dispatched',
       topic,
+      ...(topicless ? { topicless } : {}),
+      ...(operatorTopic ? { operatorTopic } : {}),
       category,
       ...(manual ? { township: undefined } : {}),
-      content: `${content}（${base.address}）`,
+      content: `${said}（${base.address}）`,
       urgency: urgent ? 'urgent' : 'normal',
       confidential,
       noCallback,
@@ -442,6 +489,9 @@ export function makePlan(options: PlanOptions): PlannedCall[] {
       atMs: original.atMs + HOUR + Math.floor(rand() * 7 * HOUR),
       burst: false,
       kind: 'duplicate',
+      // The operator files the second call on the open ticket's matter, with its topic.
+      topicless: undefined,
+      operatorTopic: undefined,
       content: `再次来电：${original.content}`,
       unit: undefined,
       surveys: undefined,

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import sampleCounty from '#data/sample-county.json' with { type: 'json' };
-import type { SimulationResult } from './run.ts';
+import type { DispatchFigures, SimulationResult } from './run.ts';
 
 const unitName = new Map(sampleCounty.units.map((u) => [u.id, u.name]));
 const STAGES = [
@@ -262,6 +262,7 @@ ${'priceSource' in cost ? `<p class="note">${esc(cost.priceSource)}</p>` : ''}
       .map(([k, n]) => `${k} ${n}`)
       .join(', '),
   )}.</p>
+${result.dispatch ? `<h2>Suggested dispatch (智能派单)</h2>\n<p>${esc(dispatchSummary(result.dispatch))}</p>` : ''}
 <h2>Bulletin</h2>
 <p>${result.bulletin ? `${result.bulletin.approvedCases} unreasonable application(s) approved. ${esc(result.bulletin.note)}${result.bulletin.html ? ` — <a href="bulletin.html">the published page (saved copy)</a>; it was served at ${esc(result.bulletin.url ?? '')} while the stack ran` : ''}` : 'No unreasonable application was approved: no bulletin.'}</p>
 ${result.errors.length ? `<h2>Errors</h2><pre>${esc(result.errors.join('\n'))}</pre>` : ''}
@@ -304,4 +305,17 @@ export function writeReport(
     return { dir, json, html, bulletin: page };
   }
   return { dir, json, html };
+}
+
+/** The model's figures on the run's topic-less calls, and the returns wrong dispatches caused. */
+export function dispatchSummary(d: DispatchFigures): string {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const model = d.suggested
+    ? `${d.suggested} calls filed without a topic: top-1 ${pct(d.top1)}, top-3 ${pct(d.top3)}, ` +
+      `${pct(d.automatic)} dispatched by the model at ${pct(d.automaticPrecision)} precision; `
+    : '';
+  return (
+    `${model}${d.returnsAfterModel} returns (退单) after a wrong suggestion, ` +
+    `${d.returnsAfterOperator} after ${d.operatorErrors} operator's wrong picks`
+  );
 }

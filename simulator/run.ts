@@ -5,6 +5,7 @@
  * virtual clock is moved forward in fixed steps; nothing sleeps for real.
  */
 
+import { type Catalogue, routeByCatalogue } from '#core/catalogue';
 import { type Counters, emptyCounters, rankUnits, type UnitScore } from '#core/metrics';
 import { signStandardWebhook } from '#core/phone/standard-webhooks';
 import { METRIC_COUNTERS, type MetricCounter, type Ticket } from '#core/ticket';
@@ -113,7 +114,64 @@ export interface SimulationResult {
     perWallSecond: number;
     intakePerWallSecond: number;
   };
+  /** 智能派单 (mix.suggest, mix.operatorError): how the calls without the right topic fared. */
+  dispatch?: DispatchFigures;
   errors: string[];
+}
+
+export interface DispatchFigures {
+  /** Calls filed without a topic, and the model's figures on them. */
+  suggested: number;
+  top1: number;
+  top3: number;
+  /** Share dispatched by the model without a dispatcher, and how often that was right. */
+  automatic: number;
+  automaticPrecision: number;
+  /** Returns (退单) caused by a wrong dispatch: the model's, and the operators' wrong picks. */
+  returnsAfterModel: number;
+  operatorErrors: number;
+  returnsAfterOperator: number;
+}
+
+/** The unit the catalogue sends a topic to at a township: where a corrected ticket goes. */
+const catalogue = sampleCounty as unknown as Catalogue;
+const unitsById = new Map(catalogue.units.map((u) => [u.id, u]));
+function rightLead(topic: string, township: string | undefined): string {
+  const t = catalogue.topics.find((x) => x.id === topic);
+  const route =
+    t &&
+    routeByCatalogue(t, { district: 'qingshan', ...(township ? { township } : {}) }, unitsById);
+  return route?.kind === 'unit' ? route.lead : `${township}-office`;
+}
+
+export function dispatchFigures(
+  records: readonly { plan: PlannedCall; choice?: Choice }[],
+): DispatchFigures {
+  const suggested = records.filter((r) => r.plan.topicless && r.choice);
+  const automatic = suggested.filter((r) => r.choice!.automatic);
+  const share = (n: number, of: number) => (of ? n / of : 0);
+  const operator = records.filter((r) => r.plan.operatorTopic && r.choice);
+  return {
+    suggested: suggested.length,
+    top1: share(
+      suggested.filter((r) => r.choice!.suggestions?.[0] === r.plan.topic).length,
+      suggested.length,
+    ),
+    top3: share(
+      suggested.filter((r) => r.choice!.suggestions?.includes(r.plan.topic)).length,
+      suggested.length,
+    ),
+    automatic: share(automatic.length, suggested.length),
+    automaticPrecision: share(
+      automatic.filter(
+        (r) => r.choice!.outcome !== 'wrong' && r.choice!.outcome !== 'wrong_same_unit',
+      ).length,
+      automatic.length,
+    ),
+    returnsAfterModel: suggested.filter((r) => r.choice!.outcome === 'wrong').length,
+    operatorErrors: operator.length,
+    returnsAfterOperator: operator.filter((r) => r.choice!.outcome === 'wrong').length,
+  };
 }
 
 const MINUTE = 60_000;
@@ -222,9 +280,20 @@ class Semaphore {
   }
 }
 
+/** How a ticket filed without a topic (or with the operator's wrong one) reached its unit. */
+interface Choice {
+  /** The model's top three, for a topicless call. */
+  suggestions?: string[];
+  /** The model took its top topic (it was sure enough). */
+  automatic?: boolean;
+  /** `wrong`: dispatched to another unit, which returned it (退单); `manual`: left to a dispatcher. */
+  outcome: 'right' | 'wrong' | 'wrong_same_unit' | 'manual';
+}
+
 interface Record_ {
   plan: PlannedCall;
   ticketId?: string;
+  choice?: Choice;
   round: number;
   attempt: number;
   rounds: Gate[];
@@ -432,7 +501,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     let filed = 0;
     let finished = 0;
     let lastIntakeWall = performance.now();
-    const completedCall = (p: PlannedCall, withTicket: boolean) => ({
+    const completedCall = (p: PlannedCall, withTicket: boolean, topic = filedTopic(p)) => ({
       type: 'call.completed',
       timestamp: st.clock.now().toISOString(),
       data: {
@@ -447,7 +516,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
                 callerPhone: p.callerPhone,
                 content: p.content,
                 category: p.category,
-                topic: p.topic,
+                ...topic,
                 place: {
                   district: 'qingshan',
                   ...(p.township ? { township: p.township } : {}),
@@ -460,6 +529,24 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
           : {}),
       },
     });
+
+    /**
+     * A second call about a ticket filed without the right topic is filed on the topic that ticket
+     * has by then, as an operator who finds it open would (once a dispatcher has given it one).
+     */
+    const duplicateTopic = async (p: PlannedCall): Promise<{ topic?: string }> => {
+      const original = p.duplicateOf === undefined ? undefined : records[p.duplicateOf];
+      if (!original || !(original.plan.topicless || original.plan.operatorTopic))
+        return filedTopic(p);
+      for (let tries = 0; tries < 48; tries++) {
+        if (original.ticketId) {
+          const topic = (await view(original.ticketId)).topic as string | undefined;
+          if (topic) return { topic };
+        }
+        await sched.after(stepMs);
+      }
+      return filedTopic(p);
+    };
 
     /** 受理: returns the ticket id, or undefined for a missed call. */
     const intake = async (rec: Record_): Promise<string | undefined> => {
@@ -483,11 +570,12 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         );
         return undefined;
       }
+      const topic = await duplicateTopic(p);
       // The webhook's embedded ticket has no disposition, noSubstance nor noCallback: those are
       // filed by the operator through POST /tickets, and the call itself is reported without one.
       const byOperator = p.kind === 'answered' || p.kind === 'no_substance' || p.noCallback;
       const completed = await expectOk(`call ${p.callId} completed`, () =>
-        webhook(completedCall(p, !byOperator), `msg_${p.callId}_completed`),
+        webhook(completedCall(p, !byOperator, topic), `msg_${p.callId}_completed`),
       );
       if (!byOperator) {
         const id = completed.body?.ticketIds?.[0] as string | undefined;
@@ -501,7 +589,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
           caller: { name: p.callerName, phone: p.callerPhone },
           content: p.content,
           category: p.category,
-          topic: p.topic,
+          ...topic,
           place: {
             district: 'qingshan',
             ...(p.township ? { township: p.township } : {}),
@@ -520,6 +608,40 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       return created.body.id as string;
     };
 
+    /**
+     * A ticket filed without the right topic: a dispatcher gives the one the model was unsure of
+     * (with the right unit), and a unit that got a wrong topic's ticket returns it (退单) and the
+     * dispatcher re-dispatches it with the right topic. A wrong topic the right unit handles
+     * anyway is nobody's concern (its label stays the model's, unreviewed).
+     */
+    const correctTopic = async (rec: Record_, id: string, centreHours: number) => {
+      const p = rec.plan;
+      const t = await waitForStatus(id, ['dispatched', 'awaiting_dispatch']);
+      const lead = rightLead(p.topic, p.township);
+      const choice: Choice = { outcome: 'right' };
+      if (p.topicless) {
+        choice.suggestions = (t.topicChoice?.suggestions ?? []).map(
+          (s: { topic: string }) => s.topic,
+        );
+        choice.automatic = t.topicChoice?.probability !== undefined;
+      }
+      rec.choice = choice;
+      const redispatch = async () => {
+        await sched.after(centreHours * HOUR);
+        await decide(id, 'dispatcher', { decision: 'dispatch', lead, assist: [], topic: p.topic });
+      };
+      if (t.status === 'awaiting_dispatch') {
+        choice.outcome = 'manual';
+        await redispatch();
+      } else if (t.topic !== p.topic && t.leadUnit !== lead) {
+        choice.outcome = 'wrong';
+        const link = await linkFor(id, t.leadUnit);
+        await sched.until(between(t.dispatchedAt, t.deadlines.signBy, 0.2));
+        await act(id, link, { action: 'return', reason: '该事项不属于本单位职责，请改派。' });
+        await redispatch();
+      } else if (t.topic !== p.topic) choice.outcome = 'wrong_same_unit';
+    };
+
     const script = async (rec: Record_) => {
       const p = rec.plan;
       await sched.until(t0 + p.atMs);
@@ -536,6 +658,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         await sched.after(u.centreHours * HOUR);
         await decide(id, 'dispatcher', { decision: 'dispatch', lead: u.manualLead, assist: [] });
       }
+      if (p.topicless || p.operatorTopic) await correctTopic(rec, id, u.centreHours);
       let t = await waitForStatus(id, ['dispatched']);
       let link = await linkFor(id, t.leadUnit);
       if (u.returnTo) {
@@ -906,12 +1029,21 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         perWallSecond: finishedTickets / (runMs / 1000),
         intakePerWallSecond: filed / (Math.max(intakeMs, 1) / 1000),
       },
+      ...(plan.some((p) => p.topicless || p.operatorTopic)
+        ? { dispatch: dispatchFigures(records) }
+        : {}),
       errors,
     };
   } finally {
     await stack?.close();
     await pbx.close();
   }
+}
+
+/** The topic the call is filed with: none when the model is to choose, else the operator's pick. */
+function filedTopic(p: PlannedCall): { topic?: string } {
+  if (p.topicless) return {};
+  return { topic: p.operatorTopic ?? p.topic };
 }
 
 /**

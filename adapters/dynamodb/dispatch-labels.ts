@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { shanghaiDate } from '#core/calendar';
-import type { Example } from '#core/dispatch-model/model';
+import type { Example, LabelProvenance } from '#core/dispatch-model/model';
 import type { Ticket } from '#core/ticket';
 import { keys } from './keys.ts';
 import { queryAll } from './query.ts';
@@ -8,6 +8,21 @@ import { queryAll } from './query.ts';
 /** Long digit runs (phone, ID and account numbers) say nothing about a topic: masked. */
 function maskDigits(text: string): string {
   return text.replace(/\d{6,}/g, '#');
+}
+
+/** Who stands behind the final topic (see LabelProvenance): the retraining weighs labels by it. */
+export function labelProvenance(ticket: Ticket): LabelProvenance {
+  const choice = ticket.topicChoice;
+  if (choice?.by === 'model') return 'unreviewed';
+  return choice?.replaced ? 'corrected' : 'confirmed';
+}
+
+const PROVENANCES = new Set<string>(['confirmed', 'corrected', 'unreviewed']);
+
+/** A label written before provenance was recorded: a model's choice is unreviewed, any other confirmed. */
+function provenanceOf(item: Record<string, unknown>): LabelProvenance {
+  if (PROVENANCES.has(String(item.provenance))) return item.provenance as LabelProvenance;
+  return item.by === 'model' ? 'unreviewed' : 'confirmed';
 }
 
 /**
@@ -25,6 +40,7 @@ export function labelItems(before: Ticket | null, ticket: Ticket): Record<string
       text: maskDigits(ticket.content),
       topic: ticket.topic,
       by: ticket.topicChoice?.by ?? 'person',
+      provenance: labelProvenance(ticket),
     },
   ];
 }
@@ -41,10 +57,14 @@ export async function labelledTickets(
         TableName: table,
         KeyConditionExpression: 'PK = :pk',
         ExpressionAttributeValues: { ':pk': keys.dispatchLabel(month).PK },
-        ProjectionExpression: '#text, topic',
-        ExpressionAttributeNames: { '#text': 'text' },
+        ProjectionExpression: '#text, topic, #by, provenance',
+        ExpressionAttributeNames: { '#text': 'text', '#by': 'by' },
       }),
     ),
   );
-  return pages.flat().map((i) => ({ text: String(i.text), topic: String(i.topic) }));
+  return pages.flat().map((i) => ({
+    text: String(i.text),
+    topic: String(i.topic),
+    provenance: provenanceOf(i),
+  }));
 }

@@ -96,6 +96,29 @@ describe('POST /tickets without a topic', () => {
     expect(received.details.topicChoice.probability).toBeGreaterThanOrEqual(SEED_MODEL.threshold);
   });
 
+  it("records the dispatcher's topic after a return as a correction of the model's", async () => {
+    const id = await file(request('小区停水两天了，水龙头一滴水都没有'));
+    const dispatched = await eventually(async () => {
+      const v = await view(id);
+      expect(v.ticket.status).toBe('dispatched');
+      return v.ticket;
+    });
+    expect(dispatched).toMatchObject({ topic: 'water-supply', leadUnit: 'water-supply' });
+    const returned = await api('POST', `/tickets/${id}/actions`, {
+      token: stack.tokens.units['water-supply'],
+      body: { action: 'return', reason: '小区内部管网归物业维护，不归供水公司' },
+    });
+    expect(returned.status, returned.text).toBe(200);
+    const decided = await api('POST', `/tickets/${id}/decisions`, {
+      token: stack.tokens.dispatcher,
+      body: { decision: 'dispatch', topic: 'property-management', lead: 'property-service' },
+    });
+    expect(decided.status, decided.text).toBe(200);
+    const after = await view(id);
+    expect(after.ticket.topic).toBe('property-management');
+    expect(after.ticket.topicChoice).toMatchObject({ by: 'person', replaced: 'water-supply' });
+  });
+
   it('records a topic the operator chose as chosen by a person', async () => {
     const id = await file(request(CLEAR, { topic: 'heating' }));
     const v = await view(id);

@@ -1,7 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { labelledTickets } from '#adapters/dynamodb/dispatch-labels';
+import { keys } from '#adapters/dynamodb/keys';
 import { ensureTable } from '#adapters/dynamodb/schema';
 import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
 import { parseLifecycleConfig } from '#core/config';
@@ -81,8 +82,54 @@ describe('the labelled history of dispatch', () => {
     await store.save(close(dispatched.ticket));
     expect(await labelledTickets(documents, table, ['2026-11'])).toEqual([]);
     expect(await labelledTickets(documents, table, ['2026-12'])).toEqual([
-      { text: '楼下饭馆油烟熏人，联系电话#', topic: 'environment' },
+      { text: '楼下饭馆油烟熏人，联系电话#', topic: 'environment', provenance: 'confirmed' },
     ]);
+  });
+
+  it("marks who stands behind the topic: a person, a person's correction, or the model alone", async () => {
+    const cases = [
+      {
+        id: '20261130-000103',
+        text: '隔壁工地半夜打桩',
+        choice: { by: 'model', probability: 0.97 },
+      },
+      {
+        id: '20261130-000104',
+        text: '小区门口的井盖没了',
+        choice: { by: 'person', replaced: 'water-supply' },
+      },
+      { id: '20261130-000105', text: '公交站牌被撞倒了', choice: { by: 'person' } },
+    ] as const;
+    const topics = ['noise', 'roads', 'public-transport'];
+    for (const [i, c] of cases.entries()) {
+      const open = opened(c.id, c.text, topics[i]);
+      const dispatched = dispatchTicket(
+        { ...open.ticket, topicChoice: { ...c.choice } },
+        { lead: 'ecology-environment', assist: [], actor: operator, reason: 'test' },
+        ctx,
+      );
+      await store.save(open);
+      await store.save(dispatched);
+      await store.save(close(dispatched.ticket));
+    }
+    // A label written before provenance was recorded: the model's choice is unreviewed.
+    await documents.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          ...keys.dispatchLabel('2026-12', at.toISOString(), '20261130-000106'),
+          text: '老标签',
+          topic: 'noise',
+          by: 'model',
+        },
+      }),
+    );
+    const labels = await labelledTickets(documents, table, ['2026-12']);
+    const of = (text: string) => labels.find((l) => l.text === text)?.provenance;
+    expect(of('隔壁工地半夜打桩')).toBe('unreviewed');
+    expect(of('小区门口的井盖没了')).toBe('corrected');
+    expect(of('公交站牌被撞倒了')).toBe('confirmed');
+    expect(of('老标签')).toBe('unreviewed');
   });
 
   it('leaves no label for a ticket never dispatched on a topic', async () => {

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { corpusDigest, SEED_TOPICS, seedCorpus } from '../../core/dispatch-model/corpus.ts';
 import { evaluationRequests } from '../../core/dispatch-model/evaluation-set.ts';
-import { classify, evaluate, heldOut, train } from '../../core/dispatch-model/model.ts';
+import {
+  classify,
+  evaluate,
+  heldBackSlice,
+  heldOut,
+  type LabelProvenance,
+  train,
+} from '../../core/dispatch-model/model.ts';
 import { calibration, expectedCalibrationError } from '../../core/dispatch-model/report.ts';
 import { SEED_MODEL } from '../../core/dispatch-model/seed-model.ts';
 import { charBigrams, normalise, tokens, words } from '../../core/dispatch-model/text.ts';
@@ -24,11 +31,13 @@ describe('segmentation and features', () => {
     expect(words('楼下ＫＴＶ太吵')).toContain('ktv');
   });
 
-  it('keeps words and bigrams apart, so 停水 the word and 停水 the bigram are two features', () => {
+  it('keeps words, bigrams and characters apart, so 停水 the word and 停水 the bigram are two features', () => {
     const t = tokens('小区停水');
     expect(t).toContain('w:停水');
     expect(t).toContain('c:停水');
-    expect(t.every((f) => f.startsWith('w:') || f.startsWith('c:'))).toBe(true);
+    expect(t).toContain('u:停');
+    expect(t.filter((f) => f.startsWith('u:'))).toEqual(['u:小', 'u:区', 'u:停', 'u:水']);
+    expect(t.every((f) => /^[wcu]:/.test(f))).toBe(true);
   });
 
   it('splits the corpus the same way every time, whatever else is in it', () => {
@@ -104,5 +113,26 @@ describe('training', () => {
     expect(model.version).toMatch(/^20260102-[0-9a-f]{8}$/);
     expect(model.data.labelled).toBe(6);
     expect(classify(model, text, 1)[0]!.topic).toBe('market');
+  });
+
+  it("does not learn from the model's own unreviewed choices; a correction counts", () => {
+    const corpus = seedCorpus();
+    const text = '反映弘文巷的共享充电宝押金退不了';
+    const labelled = (provenance: LabelProvenance) =>
+      Array.from({ length: 6 }, (_, i) => ({
+        topic: 'market',
+        text: `共享充电宝押金退不了${'，'.repeat(i)}`,
+        provenance,
+      }));
+    const now = new Date('2026-01-02');
+    const unreviewed = train({ ...corpus, labelled: labelled('unreviewed') }, { epochs: 10, now });
+    expect(unreviewed.data.labelled).toBe(0);
+    expect(classify(unreviewed, text, 1)[0]!.topic).not.toBe('market');
+    const corrected = train({ ...corpus, labelled: labelled('corrected') }, { epochs: 10, now });
+    expect(corrected.data.labelled).toBe(6);
+    expect(classify(corrected, text, 1)[0]!.topic).toBe('market');
+    // Nor is a candidate scored on them: agreeing with the old model is no merit.
+    const slice = heldBackSlice({ ...corpus, labelled: labelled('unreviewed') }, 1);
+    expect(slice.some((e) => e.provenance === 'unreviewed')).toBe(false);
   });
 });
