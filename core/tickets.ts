@@ -382,6 +382,7 @@ export async function awaitUnit(deps: TicketDeps, id: string, taskToken: string)
       ...(toMail ? { mailedAt: toMail.at } : mailedAt ? { mailedAt } : {}),
     },
     ticket.version,
+    { linkStored: Boolean(sameAssignment) },
   );
   if (!stored) return lookAgain(deps, id, taskToken);
   if (!toMail) return;
@@ -423,6 +424,7 @@ export async function awaitCentre(deps: TicketDeps, id: string, taskToken: strin
       ...(wait?.replyId ? { replyId: wait.replyId, unitId: wait.unitId } : {}),
     },
     ticket.version,
+    { linkStored: true },
   );
   if (!stored) return lookAgain(deps, id, taskToken);
   const url = deps.ticketUrl(id);
@@ -470,6 +472,7 @@ export async function surveyCaller(deps: TicketDeps, id: string, taskToken: stri
         ...keepLink(wait),
       },
       ticket.version,
+      { linkStored: true },
     );
     if (!stored) await lookAgain(deps, id, taskToken);
     return;
@@ -488,6 +491,7 @@ export async function surveyCaller(deps: TicketDeps, id: string, taskToken: stri
       ...keepLink(wait),
     },
     requested.ticket.version,
+    { linkStored: true },
   );
   if (!stored) await lookAgain(deps, id, taskToken);
   let refusal: string | undefined;
@@ -608,7 +612,7 @@ async function act(
         ]);
       }
       const transition = applyUnitAction(ticket, unitId, action, actor, context(deps));
-      await deps.store.save(transition, replyId ? { requireLink: replyId } : {});
+      await deps.store.save(transition);
       return transition;
     },
     Boolean(replyId),

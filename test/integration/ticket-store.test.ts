@@ -7,7 +7,6 @@ import { ensureTable } from '#adapters/dynamodb/schema';
 import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
 import { catalogueSchema } from '#core/catalogue';
 import { parseLifecycleConfig } from '#core/config';
-import { GoneError } from '#core/errors';
 import {
   applyCentreDecision,
   applyUnitAction,
@@ -108,10 +107,13 @@ describe('the DynamoDB ticket store', () => {
     expect((await store.getDetail(ticket.id))?.history).toHaveLength(3);
   });
 
-  it('accepts an action only through the current link, and hands the workflow token out once', async () => {
+  it('stores a wait of the current version only, its link once, and hands the token out once', async () => {
     const ticket = await dispatchedTicket('20261121-100002');
-    await store.putWait(wait(ticket.id, 'first-link'), ticket.version);
-    await store.putWait(wait(ticket.id, 'second-link'), ticket.version);
+    expect(await store.putWait(wait(ticket.id, 'first-link'), ticket.version)).toBe(true);
+    // A wait of an older version (a late, repeated task) never replaces the current one.
+    expect(await store.putWait(wait(ticket.id, 'old-link'), ticket.version - 1)).toBe(false);
+    expect((await store.getWait(ticket.id))?.replyId).toBe('first-link');
+    // A wait stored for a version the ticket already left is refused, its token taken back.
     const reply = applyUnitAction(
       ticket,
       'urban-management',
@@ -119,17 +121,62 @@ describe('the DynamoDB ticket store', () => {
       clerk,
       ctx,
     );
+    await store.save(reply);
+    expect(await store.putWait(wait(ticket.id, 'late-link'), ticket.version)).toBe(false);
+    expect((await store.getWait(ticket.id))?.taskToken).toBeUndefined();
 
-    await expect(store.save(reply, { requireLink: 'first-link' })).rejects.toBeInstanceOf(
-      GoneError,
-    );
-    expect((await store.get(ticket.id))?.status).toBe('handling');
-
-    await store.save(reply, { requireLink: 'second-link' });
-    expect((await store.get(ticket.id))?.status).toBe('callback');
+    const current = reply.ticket;
+    expect(await store.putWait(wait(ticket.id, 'second-link'), current.version)).toBe(true);
+    // The same assignment again (a chase, a repeated task): the link is not rewritten.
+    const again = { ...wait(ticket.id, 'second-link'), taskToken: 'token-again' };
+    expect(await store.putWait(again, current.version, { linkStored: true })).toBe(true);
     expect((await store.getReplyLink('second-link'))?.ticketId).toBe(ticket.id);
-    expect(await store.takeToken(ticket.id, 'token-second-link')).toBe(true);
-    expect(await store.takeToken(ticket.id, 'token-second-link')).toBe(false);
+    expect(await store.getWait(ticket.id)).toEqual(again);
+    expect((await store.getDetail(ticket.id))?.wait).toEqual(again);
+    expect(await store.takeToken(ticket.id, 'token-again')).toBe(true);
+    expect(await store.takeToken(ticket.id, 'token-again')).toBe(false);
+  });
+
+  it('carries the newest history line in the ticket and writes it out with the next change', async () => {
+    const ticket = await dispatchedTicket('20261121-100021');
+    const lines = async () =>
+      (
+        await documents.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :h)',
+            ExpressionAttributeValues: { ':pk': `TICKET#${ticket.id}`, ':h': 'HIST#' },
+          }),
+        )
+      ).Items?.map((i) => i.SK);
+    // received and dispatched are items; signed rides in the ticket until the next change.
+    expect(await lines()).toEqual(['HIST#000001', 'HIST#000002']);
+    expect((await store.getDetail(ticket.id))?.history.map((h) => h.version)).toEqual([1, 2, 3]);
+    // A ticket read from the store remembers its line; one built elsewhere has it read again.
+    const read = (await store.get(ticket.id))!;
+    expect(read).toEqual(ticket);
+    const note = applyUnitAction(
+      read,
+      'urban-management',
+      { action: 'note', note: 'x' },
+      clerk,
+      ctx,
+    );
+    await store.save(note);
+    expect(await lines()).toEqual(['HIST#000001', 'HIST#000002', 'HIST#000003']);
+    const another = applyUnitAction(
+      note.ticket,
+      'urban-management',
+      { action: 'note', note: 'y' },
+      clerk,
+      ctx,
+    );
+    await store.save(another);
+    expect(await lines()).toEqual(['HIST#000001', 'HIST#000002', 'HIST#000003', 'HIST#000004']);
+    const detail = await store.getDetail(ticket.id);
+    expect(detail?.history.map((h) => h.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(detail?.ticket).toEqual(another.ticket);
+    expect(JSON.stringify(detail?.ticket)).not.toContain('lastLine');
   });
 
   it('counts metrics in the same write as the transition, per unit, day and month', async () => {
