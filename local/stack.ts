@@ -455,13 +455,17 @@ async function resumeOpenTickets(
       TableName: table,
       IndexName: INDEXES.openTickets.name,
       KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': INDEXES.openTickets.partition },
       ExpressionAttributeValues: { ':pk': `OPEN#${shard}` },
-      ProjectionExpression: 'id',
+      // The index holds keys only: its sort key is the ticket id.
+      ProjectionExpression: '#id',
+      ExpressionAttributeNames: {
+        '#pk': INDEXES.openTickets.partition,
+        '#id': INDEXES.openTickets.sort,
+      },
     });
     const { ticketDeps } = await import('#functions/lib/deps');
     for (const item of open) {
-      await ticketDeps().workflow.startLifecycle(String(item.id));
+      await ticketDeps().workflow.startLifecycle(String(item[INDEXES.openTickets.sort]));
       resumed++;
     }
   }
