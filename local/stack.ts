@@ -455,17 +455,13 @@ async function resumeOpenTickets(
       TableName: table,
       IndexName: INDEXES.openTickets.name,
       KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': INDEXES.openTickets.partition },
       ExpressionAttributeValues: { ':pk': `OPEN#${shard}` },
-      // The index holds keys only: its sort key is the ticket id.
-      ProjectionExpression: '#id',
-      ExpressionAttributeNames: {
-        '#pk': INDEXES.openTickets.partition,
-        '#id': INDEXES.openTickets.sort,
-      },
+      ProjectionExpression: 'id',
     });
     const { ticketDeps } = await import('#functions/lib/deps');
     for (const item of open) {
-      await ticketDeps().workflow.startLifecycle(String(item[INDEXES.openTickets.sort]));
+      await ticketDeps().workflow.startLifecycle(String(item.id));
       resumed++;
     }
   }

@@ -21,8 +21,16 @@ export const INDEXES = {
     /** What a queue shows (review-queues.ts): never the caller. */
     projection: ['id', 'status', 'topic', 'category', 'urgency', 'leadUnit', 'deadlines'],
   },
-  /** Open tickets in a few shards: lets the stack resume every open ticket after a restart. */
-  openTickets: { name: 'GSI2', partition: 'GSI2PK', sort: 'GSI2SK', projection: 'KEYS_ONLY' },
+  /**
+   * Open tickets in a few shards: lets the stack resume every open ticket after a restart. Its
+   * fields never change, so a ticket change never rewrites its entry.
+   */
+  openTickets: {
+    name: 'GSI2',
+    partition: 'GSI2PK',
+    sort: 'GSI2SK',
+    projection: ['id', 'callId'],
+  },
   /** Approved unreasonable tickets not yet published in a bulletin. */
   bulletinQueue: { name: 'GSI3', partition: 'GSI3PK', sort: 'GSI3SK', projection: 'ALL' },
   /** Stalled tickets (a workflow step failed after its retries), by when they are due to resume. */
@@ -55,6 +63,8 @@ export const keys = {
     SK: `HIST#${String(version).padStart(6, '0')}`,
   }),
   wait: (id: string) => ({ PK: `TICKET#${id}`, SK: 'WAIT' }),
+  /** The highest ticket version whose metrics are counted (metric-counter.ts). */
+  metricsCounted: (id: string) => ({ PK: `TICKET#${id}`, SK: 'COUNTED' }),
   /**
    * The stalled marker of a ticket, apart from META so that no ticket write can drop it. While
    * stalled it carries GSI4PK = STALLED and GSI4SK = `<resumeAt>#<id>`.

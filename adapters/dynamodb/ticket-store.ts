@@ -23,6 +23,7 @@ import { CENTRE_STAGES, type HistoryEntry, type MergeReason, type Ticket } from 
 import { callerKey, VersionConflictError } from '#core/tickets';
 import { labelItems } from './dispatch-labels.ts';
 import { approvedCaseItem, CENTRE_QUEUE, INDEXES, keys, openShard } from './keys.ts';
+import { METRICS_ATTRIBUTE, storedMetrics } from './metric-counter.ts';
 import { queryAll } from './query.ts';
 import { TTL_ATTRIBUTE } from './schema.ts';
 
@@ -61,7 +62,7 @@ const lastLines = new WeakMap<Ticket, HistoryEntry | null>();
 
 function ticketOf(item: Record<string, unknown> | undefined): Ticket | undefined {
   if (!item) return undefined;
-  const { [LAST_LINE_ATTRIBUTE]: line, ...rest } = item;
+  const { [LAST_LINE_ATTRIBUTE]: line, [METRICS_ATTRIBUTE]: _metrics, ...rest } = item;
   const ticket = stripKeys<Ticket>(rest)!;
   lastLines.set(ticket, (line as HistoryEntry | undefined) ?? null);
   return ticket;
@@ -162,6 +163,9 @@ export class DynamoTicketStore implements TicketStore {
 
   async save(transition: Transition, _options: SaveOptions = {}): Promise<void> {
     const { before, ticket, history } = transition;
+    // The unit counters it moves ride on the ticket: the table's stream counts them, once
+    // (metric-counter.ts), so the change itself need not be a transaction with them.
+    const metrics = storedMetrics(transition);
     const meta: TransactItem = {
       Put: {
         TableName: this.table,
@@ -170,6 +174,7 @@ export class DynamoTicketStore implements TicketStore {
           ...ticket,
           ...indexAttributes(ticket),
           [LAST_LINE_ATTRIBUTE]: history,
+          ...(metrics ? { [METRICS_ATTRIBUTE]: metrics } : {}),
         },
         ...(before
           ? {
@@ -185,7 +190,6 @@ export class DynamoTicketStore implements TicketStore {
     const previous = before ? await this.lastLineOf(before) : undefined;
     const others: TransactItem[] = [
       ...this.matchItems(before, ticket),
-      ...this.metricItems(transition),
       ...this.caseItems(before, ticket),
       ...this.flagItems(before, ticket),
       ...labelItems(before, ticket).map((Item) => ({ Put: { TableName: this.table, Item } })),
@@ -410,43 +414,6 @@ export class DynamoTicketStore implements TicketStore {
       return [...matchKeys(before).map(remove), ...matchKeys(ticket).map(put)];
     }
     return [];
-  }
-
-  private metricItems(transition: Transition): TransactItem[] {
-    const today = metricPeriods(new Date(transition.history.at))[0];
-    // A delta counts on the transition's own day unless it is a correction, which carries the day
-    // it takes back. Deltas are summed per unit and period: a transaction may touch each item once.
-    const perPeriod = new Map<
-      string,
-      { unitId: string; period: string; counters: Map<string, number> }
-    >();
-    for (const { unitId, counters, day = today } of transition.metrics) {
-      for (const period of [day, day.slice(0, 7)]) {
-        const key = `${period}#${unitId}`;
-        const entry = perPeriod.get(key) ?? { unitId, period, counters: new Map() };
-        for (const [k, n] of Object.entries(counters))
-          entry.counters.set(k, (entry.counters.get(k) ?? 0) + (n ?? 0));
-        perPeriod.set(key, entry);
-      }
-    }
-    const items: TransactItem[] = [];
-    for (const { unitId, period, counters } of perPeriod.values()) {
-      const entries = [...counters].filter(([, n]) => n !== 0);
-      if (entries.length === 0) continue;
-      const names = Object.fromEntries(entries.map(([k], i) => [`#c${i}`, k]));
-      const values = Object.fromEntries(entries.map(([, n], i) => [`:c${i}`, n]));
-      const update = `ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')}`;
-      items.push({
-        Update: {
-          TableName: this.table,
-          Key: { PK: `METRICS#${period}`, SK: `UNIT#${unitId}` },
-          UpdateExpression: `${update} SET unitId = :unit, period = :period`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ...values, ':unit': unitId, ':period': period },
-        },
-      });
-    }
-    return items;
   }
 
   /**

@@ -1,8 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCatalogueStore, putCatalogue } from '#adapters/dynamodb/catalogue-store';
-import { INDEXES } from '#adapters/dynamodb/keys';
+import { INDEXES, keys } from '#adapters/dynamodb/keys';
+import { DynamoMetricCounter, METRICS_ATTRIBUTE } from '#adapters/dynamodb/metric-counter';
 import { ensureTable } from '#adapters/dynamodb/schema';
 import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
 import { catalogueSchema } from '#core/catalogue';
@@ -13,6 +14,7 @@ import {
   type Context,
   dispatchTicket,
   openTicket,
+  type Transition,
 } from '#core/lifecycle';
 import type { Wait } from '#core/ports';
 import { intakeSchema } from '#core/ticket';
@@ -22,6 +24,7 @@ import { localClientConfig, uniqueTableName } from '../support/dynamodb.ts';
 
 const table = uniqueTableName('store');
 let store: DynamoTicketStore;
+let counter: DynamoMetricCounter;
 let documents: DynamoDBDocumentClient;
 
 const at = new Date('2026-11-21T02:00:00Z');
@@ -39,7 +42,22 @@ beforeAll(async () => {
   });
   await ensureTable(raw, table);
   store = new DynamoTicketStore(documents, table);
+  counter = new DynamoMetricCounter(documents, table);
 });
+
+/** What the stream consumer does with a stored ticket version: count the metrics it carries. */
+async function countStored(id: string): Promise<boolean | undefined> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: table, Key: keys.ticket(id), ConsistentRead: true }),
+  );
+  return Item?.[METRICS_ATTRIBUTE] ? counter.count(id, Item[METRICS_ATTRIBUTE]) : undefined;
+}
+
+/** A save, then its metrics counted as the table's stream would. */
+async function save(transition: Transition): Promise<void> {
+  await store.save(transition);
+  await countStored(transition.ticket.id);
+}
 
 const ctx: Context = {
   at,
@@ -62,13 +80,13 @@ function wait(ticketId: string, replyId: string): Wait {
 
 async function dispatchedTicket(id: string) {
   const opened = openTicket({ id, intake, actor: { kind: 'operator', id: 'op' }, at });
-  await store.save(opened);
+  await save(opened);
   const dispatched = dispatchTicket(
     opened.ticket,
     { lead: 'urban-management', assist: [], actor: clerk, reason: 'test' },
     ctx,
   );
-  await store.save(dispatched);
+  await save(dispatched);
   const signed = applyUnitAction(
     dispatched.ticket,
     'urban-management',
@@ -76,7 +94,7 @@ async function dispatchedTicket(id: string) {
     clerk,
     ctx,
   );
-  await store.save(signed);
+  await save(signed);
   return signed.ticket;
 }
 
@@ -179,8 +197,10 @@ describe('the DynamoDB ticket store', () => {
     expect(JSON.stringify(detail?.ticket)).not.toContain('lastLine');
   });
 
-  it('counts metrics in the same write as the transition, per unit, day and month', async () => {
-    await dispatchedTicket('20261121-100004');
+  it('counts the metrics a change carries once, per unit, day and month', async () => {
+    const ticket = await dispatchedTicket('20261121-100004');
+    // A redelivered stream record (the same version again) counts nothing more.
+    expect(await countStored(ticket.id)).toBe(false);
     const month = await documents.send(
       new QueryCommand({
         TableName: table,
@@ -208,14 +228,14 @@ describe('the DynamoDB ticket store', () => {
     const lead = 'water-supply';
     const unitClerk = { kind: 'unit', id: 'w', unitId: lead } as const;
     const opened = openTicket({ id: '20260929-100001', intake, actor: clerk, at: sept.at });
-    await store.save(opened);
+    await save(opened);
     let t = dispatchTicket(opened.ticket, { lead, assist: [], actor: clerk, reason: 't' }, sept);
-    await store.save(t);
+    await save(t);
     t = applyUnitAction(t.ticket, lead, { action: 'sign' }, unitClerk, sept);
-    await store.save(t);
+    await save(t);
     const evidence = { action: 'unreasonable', category: 'other', evidence: 'x' } as const;
     t = applyUnitAction(t.ticket, lead, evidence, unitClerk, sept);
-    await store.save(t);
+    await save(t);
     const decision = {
       decision: 'approve_unreasonable',
       publicSummary: 's',
@@ -223,7 +243,7 @@ describe('the DynamoDB ticket store', () => {
       basis: 'b',
       reply: 'r',
     } as const;
-    await store.save(applyCentreDecision(t.ticket, decision, { kind: 'reviewer', id: 'r' }, oct));
+    await save(applyCentreDecision(t.ticket, decision, { kind: 'reviewer', id: 'r' }, oct));
     const counters = async (period: string) =>
       (
         await documents.send(
