@@ -21,6 +21,9 @@ export interface StoredMetrics {
 
 export const METRICS_ATTRIBUTE = 'lastMetrics';
 
+/** DynamoDB's limit on the items of one TransactWriteItems. */
+const MAX_TRANSACTION_ITEMS = 100;
+
 /** The metrics a transition moves, ready to ride on the ticket item; undefined if none. */
 export function storedMetrics(transition: Transition): StoredMetrics | undefined {
   // A delta counts on the transition's own day unless it is a correction, which carries the day
@@ -55,18 +58,9 @@ export class DynamoMetricCounter {
 
   /** True if counted now, false if this version (or a later one) was counted before. */
   async count(ticketId: string, metrics: StoredMetrics): Promise<boolean> {
-    const items: TransactItem[] = [
-      {
-        Update: {
-          TableName: this.table,
-          Key: keys.metricsCounted(ticketId),
-          UpdateExpression: 'SET #version = :v',
-          ConditionExpression: 'attribute_not_exists(#version) OR #version < :v',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':v': metrics.version },
-        },
-      },
-      ...this.counterUpdates(metrics),
+    const items = [
+      this.marker(ticketId, metrics.version, metrics.version),
+      ...this.counterUpdates(metrics.deltas),
     ];
     try {
       await this.client.send(new TransactWriteCommand({ TransactItems: items }));
@@ -82,13 +76,58 @@ export class DynamoMetricCounter {
     }
   }
 
+  /**
+   * Counts a stream batch's ticket versions, in order, in one transaction when it can: each
+   * ticket's marker moves from below its first version in the batch to its last, and the deltas
+   * are summed per unit and period, so a busy batch costs a marker per ticket and one update per
+   * counter item instead of a transaction per version. False when the batch cannot be counted
+   * whole (one of its versions was counted before, or it needs more than a transaction holds):
+   * then nothing was counted, and `count` takes the versions one by one.
+   */
+  async countAll(versions: { ticketId: string; metrics: StoredMetrics }[]): Promise<boolean> {
+    const range = new Map<string, { first: number; last: number }>();
+    for (const { ticketId, metrics } of versions) {
+      const seen = range.get(ticketId);
+      range.set(ticketId, {
+        first: Math.min(seen?.first ?? metrics.version, metrics.version),
+        last: Math.max(seen?.last ?? metrics.version, metrics.version),
+      });
+    }
+    const items = [
+      ...[...range].map(([ticketId, { first, last }]) => this.marker(ticketId, first, last)),
+      ...this.counterUpdates(versions.flatMap((v) => v.metrics.deltas)),
+    ];
+    if (items.length > MAX_TRANSACTION_ITEMS) return false;
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return false;
+      throw error;
+    }
+  }
+
+  /** Versions first…last of a ticket are counted, if none of them was before. */
+  private marker(ticketId: string, first: number, last: number): TransactItem {
+    return {
+      Update: {
+        TableName: this.table,
+        Key: keys.metricsCounted(ticketId),
+        UpdateExpression: 'SET #version = :last',
+        ConditionExpression: 'attribute_not_exists(#version) OR #version < :first',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':first': first, ':last': last },
+      },
+    };
+  }
+
   /** One ADD per unit and period: a transaction may touch each item once. */
-  private counterUpdates(metrics: StoredMetrics): TransactItem[] {
+  private counterUpdates(deltas: StoredMetrics['deltas']): TransactItem[] {
     const perPeriod = new Map<
       string,
       { unitId: string; period: string; counters: Map<string, number> }
     >();
-    for (const { unitId, counters, day } of metrics.deltas) {
+    for (const { unitId, counters, day } of deltas) {
       for (const period of [day, day.slice(0, 7)]) {
         const key = `${period}#${unitId}`;
         const entry = perPeriod.get(key) ?? { unitId, period, counters: new Map() };

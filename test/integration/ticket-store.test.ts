@@ -221,6 +221,42 @@ describe('the DynamoDB ticket store', () => {
     expect(day.Items?.find((i) => i.unitId === 'urban-management')?.received).toBe(unit?.received);
   });
 
+  it('counts a stream batch whole, once, or not at all', async () => {
+    const unitId = 'batch-unit';
+    const delta = (version: number, n: number) => ({
+      version,
+      deltas: [{ unitId, day: '2026-11-22', counters: { received: n } }],
+    });
+    const batch = [
+      { ticketId: 'B-1', metrics: delta(2, 1) },
+      { ticketId: 'B-2', metrics: delta(2, 10) },
+      { ticketId: 'B-1', metrics: delta(3, 100) },
+    ];
+    const received = async (period: string) =>
+      (
+        await documents.send(
+          new GetCommand({
+            TableName: table,
+            Key: { PK: `METRICS#${period}`, SK: `UNIT#${unitId}` },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item?.received;
+    expect(await counter.countAll(batch)).toBe(true);
+    expect(await received('2026-11-22')).toBe(111);
+    expect(await received('2026-11')).toBe(111);
+    // Redelivered (whole, or bisected), it counts nothing more.
+    expect(await counter.countAll(batch)).toBe(false);
+    expect(await counter.countAll(batch.slice(1))).toBe(false);
+    expect(await counter.count('B-1', delta(3, 100))).toBe(false);
+    // One new version among counted ones: the batch is refused whole, the version counts alone.
+    const next = [...batch, { ticketId: 'B-2', metrics: delta(4, 1000) }];
+    expect(await counter.countAll(next)).toBe(false);
+    expect(await received('2026-11')).toBe(111);
+    expect(await counter.count('B-2', delta(4, 1000))).toBe(true);
+    expect(await received('2026-11')).toBe(1111);
+  });
+
   it('takes a correction back in the day and month the counters were counted in', async () => {
     // Dispatch, sign and apply on 2026-09-29; approve as unreasonable on 2026-10-08.
     const sept = { ...ctx, at: new Date('2026-09-29T02:00:00Z') };
