@@ -237,8 +237,8 @@ export class DynamoTicketStore implements TicketStore {
   /**
    * The wait carries the ticket version it belongs to; no transaction checks the ticket. Instead
    * the wait is written first and the ticket read after: a change saved before that read is seen
-   * here (and the token is taken back, unless the changer's wake took it first), and one saved
-   * after it finds this wait when it wakes the workflow. A wait never replaces a newer one.
+   * here (false: the task looks again), and one saved after it finds this wait when it wakes the
+   * workflow. A wait never replaces a newer one.
    */
   async putWait(
     wait: Wait,
@@ -285,9 +285,10 @@ export class DynamoTicketStore implements TicketStore {
       }),
     );
     if (current.Item?.version === ticketVersion) return true;
-    // The ticket moved meanwhile. Exactly one of us wakes the workflow: whoever takes the token.
-    if (!wait.taskToken) return false;
-    return !(await this.takeToken(wait.ticketId, wait.taskToken));
+    // The ticket moved meanwhile: the task looks again (a second wake-up of one token is refused
+    // by Step Functions as stale, harmlessly), and no later change finds this wait's token.
+    if (wait.taskToken) await this.takeToken(wait.ticketId, wait.taskToken);
+    return false;
   }
 
   async getWait(ticketId: string): Promise<Wait | undefined> {
