@@ -44,10 +44,11 @@ export interface Duplicate {
   reason: MergeReason;
 }
 
-/** Things written in the same all-or-nothing write as a transition. */
+/**
+ * Things written in the same all-or-nothing write as a transition. (A unit's link needs no check
+ * of its own: a link is replaced only with a new assignment, a change of the ticket's version.)
+ */
 export interface SaveOptions {
-  /** Only if the ticket's current link is still this one (an older link was replaced). */
-  requireLink?: string;
   /** Another adapter's items, stored with the ticket or not at all (see WriteAlongside). */
   alongside?: WriteAlongside;
 }
@@ -67,10 +68,11 @@ export interface TicketStore {
   /** Throws VersionConflictError when the ticket changed since `transition.before` was read. */
   save(transition: Transition, options?: SaveOptions): Promise<void>;
   /**
-   * Stores the current wait (a new reply id also gets its link item) if the ticket is still at
-   * `ticketVersion`. False means the ticket moved meanwhile and nobody will wake this wait.
+   * Stores the current wait (a new reply id also gets its link item, unless `linkStored` says an
+   * earlier wait stored it) if the ticket is still at `ticketVersion`. False means the ticket
+   * moved meanwhile and nobody will wake this wait.
    */
-  putWait(wait: Wait, ticketVersion: number): Promise<boolean>;
+  putWait(wait: Wait, ticketVersion: number, options?: { linkStored?: boolean }): Promise<boolean>;
   getWait(ticketId: string): Promise<Wait | undefined>;
   /** Takes the task token out of the wait, so that exactly one caller wakes the workflow. */
   takeToken(ticketId: string, token: string): Promise<boolean>;

@@ -465,6 +465,7 @@ export async function awaitUnit(
       ...(toMail ? { mailedAt: toMail.at } : mailedAt ? { mailedAt } : {}),
     },
     ticket.version,
+    { linkStored: Boolean(sameAssignment) },
   );
   if (!stored) return lookAgain(deps, id, taskToken);
   if (!toMail) return;
@@ -512,6 +513,7 @@ export async function awaitCentre(
       ...(wait?.replyId ? { replyId: wait.replyId, unitId: wait.unitId } : {}),
     },
     ticket.version,
+    { linkStored: true },
   );
   if (!stored) return lookAgain(deps, id, taskToken);
   const url = deps.ticketUrl(id);
@@ -561,6 +563,7 @@ export async function surveyCaller(
         ...keepLink(wait),
       },
       ticket.version,
+      { linkStored: true },
     );
     if (!stored) await lookAgain(deps, id, taskToken);
     return;
@@ -579,6 +582,7 @@ export async function surveyCaller(
       ...keepLink(wait),
     },
     requested.ticket.version,
+    { linkStored: true },
   );
   if (!stored) await lookAgain(deps, id, taskToken);
   let refusal: string | undefined;
@@ -699,7 +703,7 @@ async function act(
         ]);
       }
       const transition = applyUnitAction(ticket, unitId, action, actor, context(deps));
-      await deps.store.save(transition, replyId ? { requireLink: replyId } : {});
+      await deps.store.save(transition);
       return transition;
     },
     Boolean(replyId),

@@ -59,6 +59,17 @@ const TICKET_VERSION = {
   dynamodb: { Keys: { PK: { S: [{ prefix: 'TICKET#' }] }, SK: { S: ['META'] } } },
 } as const;
 
+/**
+ * A stored ticket version that moved unit counters (adapters/dynamodb/metric-counter.ts): `exists`
+ * on a leaf, as Lambda's filters require.
+ */
+const TICKET_METRICS = {
+  dynamodb: {
+    Keys: { PK: { S: [{ prefix: 'TICKET#' }] }, SK: { S: ['META'] } },
+    NewImage: { lastMetrics: { M: { version: { N: [{ exists: true }] } } } },
+  },
+} as const;
+
 /** A newly stored ticket that is to run its lifecycle (a merged one never runs). */
 const NEW_TICKET = {
   eventName: ['INSERT'],
@@ -158,14 +169,15 @@ export const FUNCTIONS = {
     schedule: 'rate(5 minutes)',
   },
   stalled: { entry: 'functions/api/stalled.ts', mails: false, starts: false, table: 'read' },
-  // Starts the lifecycle of every stored ticket, off the request path (the table's stream).
+  // Starts the lifecycle of every stored ticket and counts the metrics of every ticket change,
+  // off the request path (the table's stream).
   'stream-workflow': {
     entry: 'functions/stream/stream-workflow.ts',
     mails: false,
     starts: true,
-    table: 'read',
+    table: 'write',
     stream: {
-      filters: [NEW_TICKET],
+      filters: [NEW_TICKET, TICKET_METRICS],
       batchSize: 25,
       retryAttempts: 10,
       maxRecordAgeSeconds: 24 * 3600,

@@ -17,6 +17,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import {
   AttributeType,
   Billing,
+  ProjectionType,
   StreamViewType,
   TableEncryptionV2,
   TableV2,
@@ -50,7 +51,7 @@ import {
   StateMachineType,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { INDEXES, TABLE_KEYS } from '../adapters/dynamodb/keys.ts';
+import { INDEXES, projectionOf, TABLE_KEYS } from '../adapters/dynamodb/keys.ts';
 import { TTL_ATTRIBUTE } from '../adapters/dynamodb/schema.ts';
 import type { LifecycleConfig } from '../core/config.ts';
 import {
@@ -172,11 +173,18 @@ export class HotlineStack extends Stack {
       dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
-      globalSecondaryIndexes: Object.values(INDEXES).map((index) => ({
-        indexName: index.name,
-        partitionKey: { name: index.partition, type: AttributeType.STRING },
-        sortKey: { name: index.sort, type: AttributeType.STRING },
-      })),
+      // CloudFormation cannot change an existing index's projection: a table deployed with another
+      // one needs that index removed in one deployment and added back in the next.
+      globalSecondaryIndexes: Object.values(INDEXES).map((index) => {
+        const { ProjectionType: projection, NonKeyAttributes } = projectionOf(index);
+        return {
+          indexName: index.name,
+          partitionKey: { name: index.partition, type: AttributeType.STRING },
+          sortKey: { name: index.sort, type: AttributeType.STRING },
+          projectionType: ProjectionType[projection],
+          ...(NonKeyAttributes ? { nonKeyAttributes: NonKeyAttributes } : {}),
+        };
+      }),
     });
 
     // Stable logical ids: renaming a construct must never replace the table.

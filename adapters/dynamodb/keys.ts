@@ -4,20 +4,48 @@
  */
 export const TABLE_KEYS = { partition: 'PK', sort: 'SK' } as const;
 
-/** Sparse global secondary indexes: an item is in an index only while it carries the keys. */
+/**
+ * Sparse global secondary indexes: an item is in an index only while it carries the keys. The
+ * ticket indexes hold only what their queries read, so a ticket change that leaves those alone
+ * writes no index entry (with ALL, every change rewrote the whole ticket in both indexes).
+ */
 export const INDEXES = {
   /**
    * Open tickets of a unit, by reply deadline: the unit's work queue and the overdue list; and,
    * under CENTRE_QUEUE, the tickets waiting for the centre, by the centre's own time limit.
    */
-  unitQueue: { name: 'GSI1', partition: 'GSI1PK', sort: 'GSI1SK' },
-  /** Open tickets in a few shards: lets the stack resume every open ticket after a restart. */
-  openTickets: { name: 'GSI2', partition: 'GSI2PK', sort: 'GSI2SK' },
+  unitQueue: {
+    name: 'GSI1',
+    partition: 'GSI1PK',
+    sort: 'GSI1SK',
+    /** What a queue shows (review-queues.ts): never the caller. */
+    projection: ['id', 'status', 'topic', 'category', 'urgency', 'leadUnit', 'deadlines'],
+  },
+  /**
+   * Open tickets in a few shards: lets the stack resume every open ticket after a restart. Its
+   * fields never change, so a ticket change never rewrites its entry.
+   */
+  openTickets: {
+    name: 'GSI2',
+    partition: 'GSI2PK',
+    sort: 'GSI2SK',
+    projection: ['id', 'callId'],
+  },
   /** Approved unreasonable tickets not yet published in a bulletin. */
-  bulletinQueue: { name: 'GSI3', partition: 'GSI3PK', sort: 'GSI3SK' },
+  bulletinQueue: { name: 'GSI3', partition: 'GSI3PK', sort: 'GSI3SK', projection: 'ALL' },
   /** Stalled tickets (a workflow step failed after its retries), by when they are due to resume. */
-  stalled: { name: 'GSI4', partition: 'GSI4PK', sort: 'GSI4SK' },
+  stalled: { name: 'GSI4', partition: 'GSI4PK', sort: 'GSI4SK', projection: 'ALL' },
 } as const;
+
+/** An index's projection as DynamoDB's API spells it. */
+export function projectionOf(index: (typeof INDEXES)[keyof typeof INDEXES]): {
+  ProjectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+  NonKeyAttributes?: string[];
+} {
+  return typeof index.projection === 'string'
+    ? { ProjectionType: index.projection }
+    : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection] };
+}
 
 export const STALLED = 'STALLED';
 
@@ -35,6 +63,8 @@ export const keys = {
     SK: `HIST#${String(version).padStart(6, '0')}`,
   }),
   wait: (id: string) => ({ PK: `TICKET#${id}`, SK: 'WAIT' }),
+  /** The highest ticket version whose metrics are counted (metric-counter.ts). */
+  metricsCounted: (id: string) => ({ PK: `TICKET#${id}`, SK: 'COUNTED' }),
   /**
    * The stalled marker of a ticket, apart from META so that no ticket write can drop it. While
    * stalled it carries GSI4PK = STALLED and GSI4SK = `<resumeAt>#<id>`.

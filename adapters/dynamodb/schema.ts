@@ -7,7 +7,7 @@ import {
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { INDEXES, TABLE_KEYS } from './keys.ts';
+import { INDEXES, projectionOf, TABLE_KEYS } from './keys.ts';
 
 export const TTL_ATTRIBUTE = 'expiresAt';
 
@@ -43,7 +43,7 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
         { AttributeName: i.partition, KeyType: 'HASH' },
         { AttributeName: i.sort, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: projectionOf(i),
     })),
   };
 }

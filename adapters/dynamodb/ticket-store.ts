@@ -3,12 +3,12 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { GoneError } from '#core/errors';
 import type { Transition } from '#core/lifecycle';
 import { metricPeriods } from '#core/metrics';
 import type {
@@ -23,6 +23,7 @@ import { CENTRE_STAGES, type HistoryEntry, type MergeReason, type Ticket } from 
 import { AlongsideRefusedError, callerKey, VersionConflictError } from '#core/tickets';
 import { labelItems } from './dispatch-labels.ts';
 import { approvedCaseItem, CENTRE_QUEUE, INDEXES, keys, openShard } from './keys.ts';
+import { METRICS_ATTRIBUTE, storedMetrics } from './metric-counter.ts';
 import { queryAll } from './query.ts';
 import { TTL_ATTRIBUTE } from './schema.ts';
 
@@ -47,6 +48,33 @@ function stripKeys<T>(item: Record<string, unknown> | undefined): T | undefined 
     ...rest
   } = item;
   return rest as T;
+}
+
+/**
+ * The ticket item carries its newest history line (`lastLine`): a change is then one conditional
+ * write of the ticket, and the line becomes its own `HIST#` item in the ticket's next change,
+ * written before that change replaces it (so every line is always either an item or the ticket's
+ * `lastLine`; reads merge the two). A ticket read here remembers its line, out of sight of
+ * spreads, JSON and comparisons, for the save that follows.
+ */
+const LAST_LINE_ATTRIBUTE = 'lastLine';
+const lastLines = new WeakMap<Ticket, HistoryEntry | null>();
+
+function ticketOf(item: Record<string, unknown> | undefined): Ticket | undefined {
+  if (!item) return undefined;
+  const { [LAST_LINE_ATTRIBUTE]: line, [METRICS_ATTRIBUTE]: _metrics, ...rest } = item;
+  const ticket = stripKeys<Ticket>(rest)!;
+  lastLines.set(ticket, (line as HistoryEntry | undefined) ?? null);
+  return ticket;
+}
+
+/** The ticket version a wait belongs to: a wait of an older version never replaces a newer one. */
+const WAIT_VERSION = 'ticketVersion';
+
+function waitOf(item: Record<string, unknown> | undefined): Wait | undefined {
+  if (!item) return undefined;
+  const { [WAIT_VERSION]: _version, ...rest } = item;
+  return stripKeys<Wait>(rest);
 }
 
 const contentlessPartition = (phone: string) => `CALLER#${callerKey(phone)}`;
@@ -135,64 +163,90 @@ export class DynamoTicketStore implements TicketStore {
 
   async save(transition: Transition, options: SaveOptions = {}): Promise<void> {
     const { before, ticket, history } = transition;
-    const items: TransactItem[] = [
-      {
-        Put: {
-          TableName: this.table,
-          Item: { ...keys.ticket(ticket.id), ...ticket, ...indexAttributes(ticket) },
-          ...(before
-            ? {
-                ConditionExpression: '#version = :expected',
-                ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':expected': before.version },
-              }
-            : { ConditionExpression: 'attribute_not_exists(PK)' }),
+    // The unit counters it moves ride on the ticket: the table's stream counts them, once
+    // (metric-counter.ts), so the change itself need not be a transaction with them.
+    const metrics = storedMetrics(transition);
+    const meta: TransactItem = {
+      Put: {
+        TableName: this.table,
+        Item: {
+          ...keys.ticket(ticket.id),
+          ...ticket,
+          ...indexAttributes(ticket),
+          [LAST_LINE_ATTRIBUTE]: history,
+          ...(metrics ? { [METRICS_ATTRIBUTE]: metrics } : {}),
         },
+        ...(before
+          ? {
+              ConditionExpression: '#version = :expected',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':expected': before.version },
+            }
+          : { ConditionExpression: 'attribute_not_exists(PK)' }),
       },
-      {
-        Put: {
-          TableName: this.table,
-          Item: { ...keys.history(ticket.id, history.version), ...history },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        },
-      },
-    ];
-    if (options.requireLink) {
-      items.push({
-        ConditionCheck: {
-          TableName: this.table,
-          Key: keys.wait(ticket.id),
-          ConditionExpression: 'replyId = :replyId',
-          ExpressionAttributeValues: { ':replyId': options.requireLink },
-        },
-      });
-    }
-    items.push(
+    };
+    // The line the stored ticket carries becomes its own item before the ticket is replaced.
+    // Rewriting it is harmless (a line never changes), so a retried or losing save may repeat it.
+    const previous = before ? await this.lastLineOf(before) : undefined;
+    const others: TransactItem[] = [
       ...this.matchItems(before, ticket),
-      ...this.metricItems(transition),
       ...this.caseItems(before, ticket),
       ...this.flagItems(before, ticket),
       ...labelItems(before, ticket).map((Item) => ({ Put: { TableName: this.table, Item } })),
       ...this.contentlessItems(before, ticket),
-    );
+    ];
+    const line = previous
+      ? { ...keys.history(ticket.id, previous.version), ...previous }
+      : undefined;
     const alongside = (options.alongside?.items ?? []) as TransactItem[];
-    await this.write([...items, ...alongside], items.length);
+    if (others.length > 0 || alongside.length > 0) {
+      const items = [meta, ...others];
+      if (line) items.push({ Put: { TableName: this.table, Item: line } });
+      await this.write([...items, ...alongside], items.length);
+      return;
+    }
+    // Nothing else changes with the ticket: one conditional Put instead of a transaction, which
+    // DynamoDB charges twice. The version condition orders the changes, and the line's own Put
+    // goes first, so a crash between the two leaves the line written, never lost.
+    if (line) await this.client.send(new PutCommand({ TableName: this.table, Item: line }));
+    try {
+      await this.client.send(new PutCommand(meta.Put!));
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') throw versionConflict();
+      throw error;
+    }
   }
 
-  async putWait(wait: Wait, ticketVersion: number): Promise<boolean> {
-    const items: TransactItem[] = [
-      {
-        ConditionCheck: {
-          TableName: this.table,
-          Key: keys.ticket(wait.ticketId),
-          ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':expected': ticketVersion },
-        },
-      },
-      { Put: { TableName: this.table, Item: { ...keys.wait(wait.ticketId), ...wait } } },
-    ];
-    if (wait.replyId && wait.unitId) {
+  /** The line the stored ticket carries: remembered from the read, or read again if not. */
+  private async lastLineOf(before: Ticket): Promise<HistoryEntry | undefined> {
+    const known = lastLines.get(before);
+    if (known !== undefined) return known ?? undefined;
+    const result = await this.client.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: keys.ticket(before.id),
+        ProjectionExpression: '#line, #version',
+        ExpressionAttributeNames: { '#line': LAST_LINE_ATTRIBUTE, '#version': 'version' },
+        ConsistentRead: true,
+      }),
+    );
+    // Another version is stored: this save fails its condition anyway.
+    if (result.Item?.version !== before.version) return undefined;
+    return result.Item?.[LAST_LINE_ATTRIBUTE] as HistoryEntry | undefined;
+  }
+
+  /**
+   * The wait carries the ticket version it belongs to; no transaction checks the ticket. Instead
+   * the wait is written first and the ticket read after: a change saved before that read is seen
+   * here (false: the task looks again), and one saved after it finds this wait when it wakes the
+   * workflow. A wait never replaces a newer one.
+   */
+  async putWait(
+    wait: Wait,
+    ticketVersion: number,
+    options: { linkStored?: boolean } = {},
+  ): Promise<boolean> {
+    if (wait.replyId && wait.unitId && !options.linkStored) {
       const link: ReplyLink = {
         replyId: wait.replyId,
         ticketId: wait.ticketId,
@@ -200,27 +254,49 @@ export class DynamoTicketStore implements TicketStore {
         createdAt: wait.issuedAt,
       };
       const expiresAt = Math.floor(Date.parse(wait.issuedAt) / 1000) + LINK_RETENTION_SECONDS;
-      items.push({
-        Put: {
+      // Before the wait: a stored wait's link always exists.
+      await this.client.send(
+        new PutCommand({
           TableName: this.table,
           Item: { ...keys.replyLink(wait.replyId), ...link, [TTL_ATTRIBUTE]: expiresAt },
-        },
-      });
+        }),
+      );
     }
     try {
-      await this.write(items);
-      return true;
+      await this.client.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...keys.wait(wait.ticketId), ...wait, [WAIT_VERSION]: ticketVersion },
+          ConditionExpression: 'attribute_not_exists(#v) OR #v <= :v',
+          ExpressionAttributeNames: { '#v': WAIT_VERSION },
+          ExpressionAttributeValues: { ':v': ticketVersion },
+        }),
+      );
     } catch (error) {
-      if (error instanceof VersionConflictError) return false;
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
       throw error;
     }
+    const current = await this.client.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: keys.ticket(wait.ticketId),
+        ProjectionExpression: '#version',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ConsistentRead: true,
+      }),
+    );
+    if (current.Item?.version === ticketVersion) return true;
+    // The ticket moved meanwhile: the task looks again (a second wake-up of one token is refused
+    // by Step Functions as stale, harmlessly), and no later change finds this wait's token.
+    if (wait.taskToken) await this.takeToken(wait.ticketId, wait.taskToken);
+    return false;
   }
 
   async getWait(ticketId: string): Promise<Wait | undefined> {
     const result = await this.client.send(
       new GetCommand({ TableName: this.table, Key: keys.wait(ticketId), ConsistentRead: true }),
     );
-    return stripKeys<Wait>(result.Item);
+    return waitOf(result.Item);
   }
 
   async takeToken(ticketId: string, token: string): Promise<boolean> {
@@ -282,7 +358,7 @@ export class DynamoTicketStore implements TicketStore {
     const result = await this.client.send(
       new GetCommand({ TableName: this.table, Key: keys.ticket(id), ConsistentRead: true }),
     );
-    return stripKeys<Ticket>(result.Item);
+    return ticketOf(result.Item);
   }
 
   async getDetail(id: string): Promise<TicketDetail | undefined> {
@@ -295,12 +371,21 @@ export class DynamoTicketStore implements TicketStore {
     const meta = items.find((i) => i.SK === 'META');
     if (!meta) return undefined;
     const wait = items.find((i) => i.SK === 'WAIT');
+    const lines = items.filter((i) => String(i.SK).startsWith('HIST#'));
+    // The ticket's own line, unless already its item, in its place by key (before the stall
+    // lines of its version).
+    const last = meta[LAST_LINE_ATTRIBUTE] as HistoryEntry | undefined;
+    if (last) {
+      const item = { ...keys.history(id, last.version), ...last };
+      if (!lines.some((i) => i.SK === item.SK)) {
+        lines.push(item);
+        lines.sort((a, b) => (String(a.SK) < String(b.SK) ? -1 : 1));
+      }
+    }
     return {
-      ticket: stripKeys<Ticket>(meta)!,
-      history: items
-        .filter((i) => String(i.SK).startsWith('HIST#'))
-        .map((i) => stripKeys<HistoryEntry>(i)!),
-      ...(wait ? { wait: stripKeys<Wait>(wait)! } : {}),
+      ticket: ticketOf(meta)!,
+      history: lines.map((i) => stripKeys<HistoryEntry>(i)!),
+      ...(wait ? { wait: waitOf(wait)! } : {}),
     };
   }
 
@@ -334,43 +419,6 @@ export class DynamoTicketStore implements TicketStore {
       return [...matchKeys(before).map(remove), ...matchKeys(ticket).map(put)];
     }
     return [];
-  }
-
-  private metricItems(transition: Transition): TransactItem[] {
-    const today = metricPeriods(new Date(transition.history.at))[0];
-    // A delta counts on the transition's own day unless it is a correction, which carries the day
-    // it takes back. Deltas are summed per unit and period: a transaction may touch each item once.
-    const perPeriod = new Map<
-      string,
-      { unitId: string; period: string; counters: Map<string, number> }
-    >();
-    for (const { unitId, counters, day = today } of transition.metrics) {
-      for (const period of [day, day.slice(0, 7)]) {
-        const key = `${period}#${unitId}`;
-        const entry = perPeriod.get(key) ?? { unitId, period, counters: new Map() };
-        for (const [k, n] of Object.entries(counters))
-          entry.counters.set(k, (entry.counters.get(k) ?? 0) + (n ?? 0));
-        perPeriod.set(key, entry);
-      }
-    }
-    const items: TransactItem[] = [];
-    for (const { unitId, period, counters } of perPeriod.values()) {
-      const entries = [...counters].filter(([, n]) => n !== 0);
-      if (entries.length === 0) continue;
-      const names = Object.fromEntries(entries.map(([k], i) => [`#c${i}`, k]));
-      const values = Object.fromEntries(entries.map(([, n], i) => [`:c${i}`, n]));
-      const update = `ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')}`;
-      items.push({
-        Update: {
-          TableName: this.table,
-          Key: { PK: `METRICS#${period}`, SK: `UNIT#${unitId}` },
-          UpdateExpression: `${update} SET unitId = :unit, period = :period`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ...values, ':unit': unitId, ':period': period },
-        },
-      });
-    }
-    return items;
   }
 
   /**
@@ -423,21 +471,18 @@ export class DynamoTicketStore implements TicketStore {
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') {
-        throw new VersionConflictError('the ticket changed meanwhile', [
-          { field: 'version', problem: 'the ticket was changed by someone else' },
-        ]);
-      }
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') throw versionConflict();
       const refused = reasons.findIndex(
         (r, i) => i >= alongsideFrom && r.Code === 'ConditionalCheckFailed',
       );
       if (refused >= 0) throw new AlongsideRefusedError(refused - alongsideFrom);
-      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) {
-        throw new GoneError('this link has been replaced', [
-          { field: 'replyId', problem: 'replaced by a newer link' },
-        ]);
-      }
       throw error;
     }
   }
+}
+
+function versionConflict(): VersionConflictError {
+  return new VersionConflictError('the ticket changed meanwhile', [
+    { field: 'version', problem: 'the ticket was changed by someone else' },
+  ]);
 }

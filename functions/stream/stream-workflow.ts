@@ -1,24 +1,64 @@
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { documentClient, tableName } from '#adapters/dynamodb/client';
+import {
+  DynamoMetricCounter,
+  METRICS_ATTRIBUTE,
+  type StoredMetrics,
+} from '#adapters/dynamodb/metric-counter';
+import { perContainer } from '#adapters/function-env';
 import { FIRST_STEP } from '#core/lifecycle';
 import { ticketDeps } from '../lib/deps.ts';
 import { logger } from '../lib/logger.ts';
 
+const counter = perContainer(() => new DynamoMetricCounter(documentClient, tableName()));
+
+/** The counters a stored ticket version moved, unless this record did not store them. */
+function newMetrics(record: DynamoDBRecord): StoredMetrics | undefined {
+  const image = (attribute: Record<string, unknown> | undefined) =>
+    attribute?.[METRICS_ATTRIBUTE]
+      ? (unmarshall({ m: attribute[METRICS_ATTRIBUTE] as AttributeValue }).m as StoredMetrics)
+      : undefined;
+  const now = image(record.dynamodb?.NewImage);
+  // A write that kept the ticket's counters (a bulletin marking it published) moved none.
+  if (!now || image(record.dynamodb?.OldImage)?.version === now.version) return undefined;
+  return now;
+}
+
 /**
- * Starts the lifecycle execution of every newly stored ticket (the event source mapping's filter
- * passes only those). The start is idempotent (the execution is named after the ticket), so a
- * redelivered record starts nothing new. A failed start is reported per record: the mapping
- * retries from it, in order, and sets it aside in the dead-letter queue after its retries.
+ * Two jobs on the ticket versions the event source mapping's filters pass: starts the lifecycle
+ * execution of every newly stored ticket, and counts the unit metrics a ticket change carries
+ * (exactly once: see DynamoMetricCounter). The start is idempotent (the execution is named after
+ * the ticket), so a redelivered record starts nothing new. A failure is reported per record: the
+ * mapping retries from it, in order, and sets it aside in the dead-letter queue after its retries.
  */
 export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-  const workflow = ticketDeps().workflow;
+  const versions = event.Records.flatMap((record) => {
+    const ticketId = record.dynamodb?.NewImage?.id?.S;
+    const metrics = newMetrics(record);
+    return ticketId && metrics ? [{ ticketId, metrics }] : [];
+  });
+  // The whole batch in one write where it can; otherwise (and if that fails) version by version
+  // below, where a failure stops at its record.
+  const countedAll =
+    versions.length > 1 &&
+    (await counter()
+      .countAll(versions)
+      .catch(() => false));
   for (const record of event.Records) {
     const ticketId = record.dynamodb?.NewImage?.id?.S;
     if (!ticketId) continue;
     try {
-      // The filter passes new tickets in status received only: they start at Route, no read.
-      await workflow.startLifecycle(ticketId, 0, FIRST_STEP);
+      const metrics = countedAll ? undefined : newMetrics(record);
+      if (metrics) await counter().count(ticketId, metrics);
+      const status = record.dynamodb?.NewImage?.status?.S;
+      if (record.eventName === 'INSERT' && status === 'received') {
+        // A new ticket starts at Route with its step in the input: no read.
+        await ticketDeps().workflow.startLifecycle(ticketId, 0, FIRST_STEP);
+      }
     } catch (error) {
-      logger.warn('lifecycle start failed; the stream retries it', {
+      logger.warn('stream record failed; the stream retries it', {
         ticketId,
         error: (error as Error).name,
       });

@@ -96,10 +96,13 @@ describe('a hard restart of the local stack', () => {
       (await fetch(`http://127.0.0.1:${ports.ses}/outbox/messages.json`)).json() as Promise<
         { subject: string; text: string }[]
       >;
-    const linkFor = async (id: string) =>
-      /\/replies\/([A-Za-z0-9_-]{32})/.exec(
-        (await outbox()).find((m) => m.subject.includes(id))!.text,
-      )![1];
+    // The mail comes when the stream has started the lifecycle: polled, not waited for.
+    const linkFor = (id: string) =>
+      eventually(async () => {
+        const mail = (await outbox()).find((m) => m.subject.includes(id));
+        expect(mail).toBeDefined();
+        return /\/replies\/([A-Za-z0-9_-]{32})/.exec(mail!.text)![1];
+      });
     const settle = () => new Promise((r) => setTimeout(r, 1500));
 
     let stack = await start(ports);
@@ -127,11 +130,13 @@ describe('a hard restart of the local stack', () => {
       (await api(`/replies/${await linkFor(signed)}`, { method: 'POST', body: { action: 'sign' } }))
         .status,
     ).toBe(200);
-    await settle();
-    const before = await Promise.all(
-      [signed, waiting].map((id) => api(`/tickets/${id}`, { token: supervisor })),
-    );
-    expect(before.map((v) => v.body.ticket.status)).toEqual(['handling', 'dispatched']);
+    const before = await eventually(async () => {
+      const views = await Promise.all(
+        [signed, waiting].map((id) => api(`/tickets/${id}`, { token: supervisor })),
+      );
+      expect(views.map((v) => v.body.ticket.status)).toEqual(['handling', 'dispatched']);
+      return views;
+    });
 
     child!.kill('SIGKILL');
     await Promise.all(Object.values(ports).map(portFree));

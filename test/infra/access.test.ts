@@ -53,7 +53,7 @@ const EXPECTED: Record<string, Expected> = {
   'stall-ticket': { table: 'write' },
   'resume-stalled': { table: 'write', starts: true },
   stalled: { table: 'read' },
-  'stream-workflow': { table: 'read', starts: true },
+  'stream-workflow': { table: 'write', starts: true },
   'phone-webhook': {
     table: 'write',
     starts: true,

@@ -153,6 +153,19 @@ describe('Lambda filter patterns (the subset the registry uses)', () => {
     expect(matches(record('INSERT', 'CALL#1', 'META', 'received'))).toBe(false);
   });
 
+  it('match the stream-workflow metrics filter only for a ticket version that moved counters', () => {
+    const [, pattern] = FUNCTIONS['stream-workflow'].stream.filters;
+    const matches = compilePattern(pattern);
+    const record = (sk: string, image: Record<string, unknown>) => ({
+      eventName: 'MODIFY',
+      dynamodb: { Keys: { PK: { S: 'TICKET#1' }, SK: { S: sk } }, NewImage: image },
+    });
+    const counted = { lastMetrics: { M: { version: { N: '3' }, deltas: { L: [] } } } };
+    expect(matches(record('META', counted))).toBe(true);
+    expect(matches(record('META', { status: { S: 'handling' } }))).toBe(false);
+    expect(matches(record('HIST#000003', counted))).toBe(false);
+  });
+
   it('refuse an operator they do not implement rather than match it differently', () => {
     expect(() => compilePattern({ n: [{ numeric: ['>', 1] }] })).toThrow(/unsupported/);
   });

@@ -1,19 +1,20 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCatalogueStore, putCatalogue } from '#adapters/dynamodb/catalogue-store';
-import { INDEXES } from '#adapters/dynamodb/keys';
+import { INDEXES, keys } from '#adapters/dynamodb/keys';
+import { DynamoMetricCounter, METRICS_ATTRIBUTE } from '#adapters/dynamodb/metric-counter';
 import { ensureTable } from '#adapters/dynamodb/schema';
 import { DynamoTicketStore } from '#adapters/dynamodb/ticket-store';
 import { catalogueSchema } from '#core/catalogue';
 import { parseLifecycleConfig } from '#core/config';
-import { GoneError } from '#core/errors';
 import {
   applyCentreDecision,
   applyUnitAction,
   type Context,
   dispatchTicket,
   openTicket,
+  type Transition,
 } from '#core/lifecycle';
 import type { Wait } from '#core/ports';
 import { intakeSchema } from '#core/ticket';
@@ -23,6 +24,7 @@ import { localClientConfig, uniqueTableName } from '../support/dynamodb.ts';
 
 const table = uniqueTableName('store');
 let store: DynamoTicketStore;
+let counter: DynamoMetricCounter;
 let documents: DynamoDBDocumentClient;
 
 const at = new Date('2026-11-21T02:00:00Z');
@@ -40,7 +42,22 @@ beforeAll(async () => {
   });
   await ensureTable(raw, table);
   store = new DynamoTicketStore(documents, table);
+  counter = new DynamoMetricCounter(documents, table);
 });
+
+/** What the stream consumer does with a stored ticket version: count the metrics it carries. */
+async function countStored(id: string): Promise<boolean | undefined> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: table, Key: keys.ticket(id), ConsistentRead: true }),
+  );
+  return Item?.[METRICS_ATTRIBUTE] ? counter.count(id, Item[METRICS_ATTRIBUTE]) : undefined;
+}
+
+/** A save, then its metrics counted as the table's stream would. */
+async function save(transition: Transition): Promise<void> {
+  await store.save(transition);
+  await countStored(transition.ticket.id);
+}
 
 const ctx: Context = {
   at,
@@ -63,13 +80,13 @@ function wait(ticketId: string, replyId: string): Wait {
 
 async function dispatchedTicket(id: string) {
   const opened = openTicket({ id, intake, actor: { kind: 'operator', id: 'op' }, at });
-  await store.save(opened);
+  await save(opened);
   const dispatched = dispatchTicket(
     opened.ticket,
     { lead: 'urban-management', assist: [], actor: clerk, reason: 'test' },
     ctx,
   );
-  await store.save(dispatched);
+  await save(dispatched);
   const signed = applyUnitAction(
     dispatched.ticket,
     'urban-management',
@@ -77,7 +94,7 @@ async function dispatchedTicket(id: string) {
     clerk,
     ctx,
   );
-  await store.save(signed);
+  await save(signed);
   return signed.ticket;
 }
 
@@ -108,10 +125,13 @@ describe('the DynamoDB ticket store', () => {
     expect((await store.getDetail(ticket.id))?.history).toHaveLength(3);
   });
 
-  it('accepts an action only through the current link, and hands the workflow token out once', async () => {
+  it('stores a wait of the current version only, its link once, and hands the token out once', async () => {
     const ticket = await dispatchedTicket('20261121-100002');
-    await store.putWait(wait(ticket.id, 'first-link'), ticket.version);
-    await store.putWait(wait(ticket.id, 'second-link'), ticket.version);
+    expect(await store.putWait(wait(ticket.id, 'first-link'), ticket.version)).toBe(true);
+    // A wait of an older version (a late, repeated task) never replaces the current one.
+    expect(await store.putWait(wait(ticket.id, 'old-link'), ticket.version - 1)).toBe(false);
+    expect((await store.getWait(ticket.id))?.replyId).toBe('first-link');
+    // A wait stored for a version the ticket already left is refused, its token taken back.
     const reply = applyUnitAction(
       ticket,
       'urban-management',
@@ -119,21 +139,68 @@ describe('the DynamoDB ticket store', () => {
       clerk,
       ctx,
     );
+    await store.save(reply);
+    expect(await store.putWait(wait(ticket.id, 'late-link'), ticket.version)).toBe(false);
+    expect((await store.getWait(ticket.id))?.taskToken).toBeUndefined();
 
-    await expect(store.save(reply, { requireLink: 'first-link' })).rejects.toBeInstanceOf(
-      GoneError,
-    );
-    expect((await store.get(ticket.id))?.status).toBe('handling');
-
-    await store.save(reply, { requireLink: 'second-link' });
-    expect((await store.get(ticket.id))?.status).toBe('callback');
+    const current = reply.ticket;
+    expect(await store.putWait(wait(ticket.id, 'second-link'), current.version)).toBe(true);
+    // The same assignment again (a chase, a repeated task): the link is not rewritten.
+    const again = { ...wait(ticket.id, 'second-link'), taskToken: 'token-again' };
+    expect(await store.putWait(again, current.version, { linkStored: true })).toBe(true);
     expect((await store.getReplyLink('second-link'))?.ticketId).toBe(ticket.id);
-    expect(await store.takeToken(ticket.id, 'token-second-link')).toBe(true);
-    expect(await store.takeToken(ticket.id, 'token-second-link')).toBe(false);
+    expect(await store.getWait(ticket.id)).toEqual(again);
+    expect((await store.getDetail(ticket.id))?.wait).toEqual(again);
+    expect(await store.takeToken(ticket.id, 'token-again')).toBe(true);
+    expect(await store.takeToken(ticket.id, 'token-again')).toBe(false);
   });
 
-  it('counts metrics in the same write as the transition, per unit, day and month', async () => {
-    await dispatchedTicket('20261121-100004');
+  it('carries the newest history line in the ticket and writes it out with the next change', async () => {
+    const ticket = await dispatchedTicket('20261121-100021');
+    const lines = async () =>
+      (
+        await documents.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :h)',
+            ExpressionAttributeValues: { ':pk': `TICKET#${ticket.id}`, ':h': 'HIST#' },
+          }),
+        )
+      ).Items?.map((i) => i.SK);
+    // received and dispatched are items; signed rides in the ticket until the next change.
+    expect(await lines()).toEqual(['HIST#000001', 'HIST#000002']);
+    expect((await store.getDetail(ticket.id))?.history.map((h) => h.version)).toEqual([1, 2, 3]);
+    // A ticket read from the store remembers its line; one built elsewhere has it read again.
+    const read = (await store.get(ticket.id))!;
+    expect(read).toEqual(ticket);
+    const note = applyUnitAction(
+      read,
+      'urban-management',
+      { action: 'note', note: 'x' },
+      clerk,
+      ctx,
+    );
+    await store.save(note);
+    expect(await lines()).toEqual(['HIST#000001', 'HIST#000002', 'HIST#000003']);
+    const another = applyUnitAction(
+      note.ticket,
+      'urban-management',
+      { action: 'note', note: 'y' },
+      clerk,
+      ctx,
+    );
+    await store.save(another);
+    expect(await lines()).toEqual(['HIST#000001', 'HIST#000002', 'HIST#000003', 'HIST#000004']);
+    const detail = await store.getDetail(ticket.id);
+    expect(detail?.history.map((h) => h.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(detail?.ticket).toEqual(another.ticket);
+    expect(JSON.stringify(detail?.ticket)).not.toContain('lastLine');
+  });
+
+  it('counts the metrics a change carries once, per unit, day and month', async () => {
+    const ticket = await dispatchedTicket('20261121-100004');
+    // A redelivered stream record (the same version again) counts nothing more.
+    expect(await countStored(ticket.id)).toBe(false);
     const month = await documents.send(
       new QueryCommand({
         TableName: table,
@@ -154,6 +221,42 @@ describe('the DynamoDB ticket store', () => {
     expect(day.Items?.find((i) => i.unitId === 'urban-management')?.received).toBe(unit?.received);
   });
 
+  it('counts a stream batch whole, once, or not at all', async () => {
+    const unitId = 'batch-unit';
+    const delta = (version: number, n: number) => ({
+      version,
+      deltas: [{ unitId, day: '2026-11-22', counters: { received: n } }],
+    });
+    const batch = [
+      { ticketId: 'B-1', metrics: delta(2, 1) },
+      { ticketId: 'B-2', metrics: delta(2, 10) },
+      { ticketId: 'B-1', metrics: delta(3, 100) },
+    ];
+    const received = async (period: string) =>
+      (
+        await documents.send(
+          new GetCommand({
+            TableName: table,
+            Key: { PK: `METRICS#${period}`, SK: `UNIT#${unitId}` },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item?.received;
+    expect(await counter.countAll(batch)).toBe(true);
+    expect(await received('2026-11-22')).toBe(111);
+    expect(await received('2026-11')).toBe(111);
+    // Redelivered (whole, or bisected), it counts nothing more.
+    expect(await counter.countAll(batch)).toBe(false);
+    expect(await counter.countAll(batch.slice(1))).toBe(false);
+    expect(await counter.count('B-1', delta(3, 100))).toBe(false);
+    // One new version among counted ones: the batch is refused whole, the version counts alone.
+    const next = [...batch, { ticketId: 'B-2', metrics: delta(4, 1000) }];
+    expect(await counter.countAll(next)).toBe(false);
+    expect(await received('2026-11')).toBe(111);
+    expect(await counter.count('B-2', delta(4, 1000))).toBe(true);
+    expect(await received('2026-11')).toBe(1111);
+  });
+
   it('takes a correction back in the day and month the counters were counted in', async () => {
     // Dispatch, sign and apply on 2026-09-29; approve as unreasonable on 2026-10-08.
     const sept = { ...ctx, at: new Date('2026-09-29T02:00:00Z') };
@@ -161,14 +264,14 @@ describe('the DynamoDB ticket store', () => {
     const lead = 'water-supply';
     const unitClerk = { kind: 'unit', id: 'w', unitId: lead } as const;
     const opened = openTicket({ id: '20260929-100001', intake, actor: clerk, at: sept.at });
-    await store.save(opened);
+    await save(opened);
     let t = dispatchTicket(opened.ticket, { lead, assist: [], actor: clerk, reason: 't' }, sept);
-    await store.save(t);
+    await save(t);
     t = applyUnitAction(t.ticket, lead, { action: 'sign' }, unitClerk, sept);
-    await store.save(t);
+    await save(t);
     const evidence = { action: 'unreasonable', category: 'other', evidence: 'x' } as const;
     t = applyUnitAction(t.ticket, lead, evidence, unitClerk, sept);
-    await store.save(t);
+    await save(t);
     const decision = {
       decision: 'approve_unreasonable',
       publicSummary: 's',
@@ -176,7 +279,7 @@ describe('the DynamoDB ticket store', () => {
       basis: 'b',
       reply: 'r',
     } as const;
-    await store.save(applyCentreDecision(t.ticket, decision, { kind: 'reviewer', id: 'r' }, oct));
+    await save(applyCentreDecision(t.ticket, decision, { kind: 'reviewer', id: 'r' }, oct));
     const counters = async (period: string) =>
       (
         await documents.send(
