@@ -34,11 +34,14 @@ function newMetrics(record: DynamoDBRecord): StoredMetrics | undefined {
  * mapping retries from it, in order, and sets it aside in the dead-letter queue after its retries.
  */
 export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-  const versions = event.Records.flatMap((record) => {
-    const ticketId = record.dynamodb?.NewImage?.id?.S;
-    const metrics = newMetrics(record);
-    return ticketId && metrics ? [{ ticketId, metrics }] : [];
-  });
+  const records = event.Records.map((record) => ({
+    record,
+    ticketId: record.dynamodb?.NewImage?.id?.S,
+    metrics: newMetrics(record),
+  }));
+  const versions = records.flatMap(({ ticketId, metrics }) =>
+    ticketId && metrics ? [{ ticketId, metrics }] : [],
+  );
   // The whole batch in one write where it can; otherwise (and if that fails) version by version
   // below, where a failure stops at its record.
   const countedAll =
@@ -46,12 +49,10 @@ export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatch
     (await counter()
       .countAll(versions)
       .catch(() => false));
-  for (const record of event.Records) {
-    const ticketId = record.dynamodb?.NewImage?.id?.S;
+  for (const { record, ticketId, metrics } of records) {
     if (!ticketId) continue;
     try {
-      const metrics = countedAll ? undefined : newMetrics(record);
-      if (metrics) await counter().count(ticketId, metrics);
+      if (metrics && !countedAll) await counter().count(ticketId, metrics);
       const status = record.dynamodb?.NewImage?.status?.S;
       if (record.eventName === 'INSERT' && status === 'received') {
         // A new ticket starts at Route with its step in the input: no read.

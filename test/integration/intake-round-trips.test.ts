@@ -1,67 +1,46 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '#adapters/dynamodb/client';
-import { currentFunction } from '#adapters/function-env';
 import { signStandardWebhook } from '#core/phone/standard-webhooks';
 import type { LocalStack } from '#local/stack';
+import { watchRequests } from '../../bench/lib/requests.ts';
 import { startTestStack } from '../support/local-stack.ts';
 
 /**
  * What intake costs in DynamoDB requests (issue 12), counted on the handlers' own document client
- * while they run in this process: the request path of a phone webhook and of POST /tickets, not
- * the workflow the table's stream starts afterwards. Counts, never times.
+ * while they run in this process (the same watch bench:intake uses): the request path of a phone
+ * webhook and of POST /tickets, not the workflow the table's stream starts afterwards. Counts,
+ * never times.
  */
-interface Call {
-  command: string;
-  /** Requests that start while none of this function's is in flight begin a new round trip. */
-  round: number;
-}
-
 let stack: LocalStack;
-let recording: string | undefined;
-let calls: Call[] = [];
-let inFlight = 0;
-let rounds = 0;
+let webhook: ReturnType<typeof watchRequests>;
+let create: ReturnType<typeof watchRequests>;
 
 beforeAll(async () => {
-  documentClient.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (!recording || currentFunction() !== recording) return next(args);
-      if (inFlight === 0) rounds++;
-      inFlight++;
-      calls.push({ command: String(context.commandName), round: rounds });
-      try {
-        return await next(args);
-      } finally {
-        inFlight--;
-      }
-    },
-    { step: 'initialize', name: 'countIntakeRoundTrips' },
-  );
+  webhook = watchRequests(documentClient as never, 'phone-webhook');
+  create = watchRequests(documentClient as never, 'create-ticket');
   stack = await startTestStack({ start: new Date('2026-11-17T02:00:00Z') });
 }, 300_000);
 
 afterAll(async () => {
-  documentClient.middlewareStack.remove('countIntakeRoundTrips');
+  documentClient.middlewareStack.remove('benchWatch-phone-webhook');
+  documentClient.middlewareStack.remove('benchWatch-create-ticket');
   await stack?.close();
 });
 
-async function counted<T>(fn: string, work: () => Promise<T>) {
-  calls = [];
-  rounds = 0;
-  inFlight = 0;
-  recording = fn;
+async function counted<T>(watch: ReturnType<typeof watchRequests>, work: () => Promise<T>) {
+  watch.recorded = [];
+  watch.start(true);
   try {
     const result = await work();
-    return { result, calls, rounds };
+    return { result, trips: watch.trips, commands: watch.recorded.map((r) => r.command) };
   } finally {
-    recording = undefined;
+    watch.stop();
   }
 }
 
-const transactions = (list: Call[]) => list.filter((c) => c.command.startsWith('TransactWrite'));
-const writes = (list: Call[]) =>
-  list.filter((c) => /^(PutItem|UpdateItem|DeleteItem|TransactWrite|BatchWrite)/.test(c.command));
+const writes = (commands: string[]) =>
+  commands.filter((c) => /^(PutItem|UpdateItem|DeleteItem|TransactWrite|BatchWrite)/.test(c));
 
 let n = 0;
 async function callCompleted(deliveryId = `msg_${randomBytes(6).toString('hex')}`) {
@@ -99,29 +78,29 @@ async function callCompleted(deliveryId = `msg_${randomBytes(6).toString('hex')}
 describe('a phone webhook with the operator’s ticket', () => {
   it('answers after at most 3 sequential round trips and one transaction', async () => {
     // The first call also loads the catalogue into the container's cache.
-    const cold = await counted('phone-webhook', () => callCompleted());
+    const cold = await counted(webhook, () => callCompleted());
     expect(cold.result.status).toBe(200);
-    const warm = await counted('phone-webhook', () => callCompleted());
+    const warm = await counted(webhook, () => callCompleted());
     expect(warm.result.status).toBe(200);
     expect(warm.result.body.ticketIds).toHaveLength(1);
     console.log(
-      `webhook: cold ${cold.rounds} round trips (${cold.calls.length} requests), warm ${warm.rounds} (${warm.calls.map((c) => `${c.round}:${c.command}`).join(' ')})`,
+      `webhook: cold ${cold.trips.sequential} round trips (${cold.trips.calls} requests), warm ${warm.trips.sequential} (${warm.commands.join(' ')})`,
     );
-    expect(warm.rounds).toBeLessThanOrEqual(3);
-    expect(cold.rounds).toBeLessThanOrEqual(3);
-    expect(transactions(warm.calls)).toHaveLength(1);
-    expect(transactions(cold.calls)).toHaveLength(1);
+    expect(warm.trips.sequential).toBeLessThanOrEqual(3);
+    expect(cold.trips.sequential).toBeLessThanOrEqual(3);
+    expect(warm.trips.transactions).toBe(1);
+    expect(cold.trips.transactions).toBe(1);
   });
 
   it('writes nothing for a redelivery and answers after one round trip', async () => {
     const id = `msg_${randomBytes(6).toString('hex')}`;
     const first = await callCompleted(id);
-    const again = await counted('phone-webhook', () => callCompleted(id));
+    const again = await counted(webhook, () => callCompleted(id));
     expect(again.result.status).toBe(200);
     expect(again.result.body).toMatchObject({ duplicate: true });
     expect(first.body.ticketIds).toHaveLength(1);
-    expect(writes(again.calls)).toEqual([]);
-    expect(again.rounds).toBe(1);
+    expect(writes(again.commands)).toEqual([]);
+    expect(again.trips.sequential).toBe(1);
   });
 });
 
@@ -146,18 +125,15 @@ describe('POST /tickets', () => {
 
   it('stores a ticket with its Idempotency-Key in one transaction and no other write', async () => {
     await post(intake()); // the catalogue into the container's cache
-    const keyed = await counted('create-ticket', () =>
+    const keyed = await counted(create, () =>
       post(intake(), `rt-${randomBytes(6).toString('hex')}`),
     );
     expect(keyed.result.status).toBe(201);
     console.log(
-      `POST /tickets with a key: ${keyed.rounds} round trips (${keyed.calls.map((c) => `${c.round}:${c.command}`).join(' ')})`,
+      `POST /tickets with a key: ${keyed.trips.sequential} round trips (${keyed.commands.join(' ')})`,
     );
-    expect(transactions(keyed.calls)).toHaveLength(1);
+    expect(keyed.trips.transactions).toBe(1);
     // The ticket number's counter is the one write besides the transaction.
-    expect(writes(keyed.calls).map((c) => c.command)).toEqual([
-      'UpdateItemCommand',
-      'TransactWriteItemsCommand',
-    ]);
+    expect(writes(keyed.commands)).toEqual(['UpdateItemCommand', 'TransactWriteItemsCommand']);
   });
 });
