@@ -2,13 +2,18 @@
  * Suggested dispatch (issue 14): how well the seed model sorts requests into the catalogue's
  * topics, and how fast. npm run dispatch:eval, or a row of npm run bench.
  *
- * Four sets: the slice of the seed held back when the model was fitted (recorded in the model),
+ * Five sets: the slice of the seed held back when the model was fitted (recorded in the model),
  * the separately written evaluation set (data/dispatch/eval.json, never used to fit; its aggregate
  * figures guided the choice of features), a second one written before that tuning and scored only
- * after it (data/dispatch/holdout.json), and the simulator's own request texts.
+ * after it (data/dispatch/holdout.json), a third written later without sight of the corpus
+ * (data/dispatch/holdout-2.json, nobody tunes on it), and the simulator's own request texts.
  */
 import { corpusDigest } from '#core/dispatch-model/corpus';
-import { evaluationRequests, holdoutRequests } from '#core/dispatch-model/evaluation-set';
+import {
+  evaluationRequests,
+  holdoutRequests,
+  secondHoldoutRequests,
+} from '#core/dispatch-model/evaluation-set';
 import { classify, type Evaluation, type Example, evaluate } from '#core/dispatch-model/model';
 import { calibration, expectedCalibrationError, perTopic } from '#core/dispatch-model/report';
 import { SEED_MODEL } from '#core/dispatch-model/seed-model';
@@ -33,6 +38,7 @@ export async function run(): Promise<BenchResult> {
     heldBack: model.evaluation,
     independent: evaluate(model, independent),
     holdout: evaluate(model, holdoutRequests()),
+    secondHoldout: evaluate(model, secondHoldoutRequests()),
     simulator: evaluate(model, simulated),
   };
   // Warm latency of one suggestion, as the classify function computes it (segmentation included).
@@ -55,6 +61,7 @@ export async function run(): Promise<BenchResult> {
         row('held-back slice of the seed', figures.heldBack),
         row('independent evaluation set', figures.independent),
         row('second independent set (holdout)', figures.holdout),
+        row('third independent set (holdout-2, written 2026-11-30)', figures.secondHoldout),
         row("simulator's requests", figures.simulator),
       ],
       notes: [
