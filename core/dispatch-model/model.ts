@@ -57,8 +57,14 @@ export interface DispatchModel {
   topics: string[];
   vocabulary: string[];
   idf: number[];
-  /** weights[k][j]: topic k, feature j (two decimals: the artefact stays small, the ranking the same). */
+  /**
+   * weights[k][j] × weightScale: topic k, feature j. Stored as whole hundredths: they are most
+   * of the artefact (topics × features numbers), `-12` takes two characters fewer than `-0.12`,
+   * and on the seed's held-back slice the ranking and log-loss are those of four decimals.
+   */
   weights: number[][];
+  /** Absent: 1 (models promoted before 2026-11-30 stored the weights themselves). */
+  weightScale?: number;
   bias: number[];
   temperature: number;
   data: { seed: number; labelled: number; train: number; heldOut: number };
@@ -123,6 +129,18 @@ function chooseThreshold(model: DispatchModel, test: Example[]): number {
 type Sparse = { index: Int32Array; value: Float64Array };
 
 const indexCache = new WeakMap<DispatchModel, Map<string, number>>();
+const weightCache = new WeakMap<DispatchModel, Float64Array[]>();
+
+/** The weights themselves, scaled once per model (per container). */
+function weightsOf(model: DispatchModel): Float64Array[] {
+  let w = weightCache.get(model);
+  if (!w) {
+    const scale = model.weightScale ?? 1;
+    w = model.weights.map((row) => Float64Array.from(row, (x) => x * scale));
+    weightCache.set(model, w);
+  }
+  return w;
+}
 
 function featureIndex(model: DispatchModel): Map<string, number> {
   let index = indexCache.get(model);
@@ -180,7 +198,7 @@ function softmax(z: ArrayLike<number>, temperature = 1): Float64Array {
 /** Every topic's calibrated probability for a request, most likely first. */
 export function classify(model: DispatchModel, text: string, top = 3): Suggestion[] {
   const x = vectorise(tokens(text), featureIndex(model), model.idf);
-  const p = softmax(logits(x, model.weights, model.bias), model.temperature);
+  const p = softmax(logits(x, weightsOf(model), model.bias), model.temperature);
   return model.topics
     .map((topic, k) => ({ topic, probability: p[k]! }))
     .sort((a, b) => b.probability - a.probability)
@@ -340,11 +358,7 @@ export function evaluate(model: DispatchModel, examples: Example[], threshold = 
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
-/**
- * Weights to two decimals: they are most of the artefact (topics × features numbers), and on the
- * seed's held-back slice the ranking and log-loss are the same as at four (1.65 MB, not 2.2).
- */
-const roundWeight = (x: number) => Math.round(x * 100) / 100;
+const WEIGHT_SCALE = 0.01;
 
 export interface Corpus {
   /** Requests written for the project (data/dispatch/seed.json). */
@@ -389,7 +403,7 @@ export function train(corpus: Corpus, options: TrainOptions = {}): DispatchModel
   const topicIndex = new Map(topics.map((t, k) => [t, k]));
   const index = featureIndex(model);
   const rows = test.map((e) => ({
-    z: logits(vectorise(tokens(e.text), index, model.idf), model.weights, model.bias),
+    z: logits(vectorise(tokens(e.text), index, model.idf), weightsOf(model), model.bias),
     y: topicIndex.get(e.topic)!,
   }));
   model.temperature = rows.length ? fitTemperature(rows) : 1;
@@ -434,7 +448,8 @@ function toModel(
     topics,
     vocabulary: f.vocabulary,
     idf: Array.from(f.idf, round),
-    weights: f.weights.map((w) => Array.from(w, roundWeight)),
+    weights: f.weights.map((w) => Array.from(w, (x) => Math.round(x / WEIGHT_SCALE))),
+    weightScale: WEIGHT_SCALE,
     bias: Array.from(f.bias, round),
     temperature,
     data: { seed: 0, labelled: 0, train: 0, heldOut: 0 },
