@@ -86,7 +86,7 @@ describe('the seed corpus and model', () => {
     for (const text of ['半夜工地还在打桩，吵得孩子睡不着', '燃气灶打不着火，闻到煤气味']) {
       const [a, b] = [classify(SEED_MODEL, text), classify(older, text)];
       expect(b.map((s) => s.topic)).toEqual(a.map((s) => s.topic));
-      b.forEach((s, i) => expect(s.probability).toBeCloseTo(a[i]!.probability, 9));
+      for (const [i, s] of b.entries()) expect(s.probability).toBeCloseTo(a[i]!.probability, 9);
     }
   });
 
