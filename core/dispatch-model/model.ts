@@ -105,8 +105,8 @@ export interface TrainOptions {
   /** Default LABEL_WEIGHTS. */
   labelWeights?: Record<LabelProvenance, number>;
   /**
-   * The automatic-dispatch threshold; by default the lowest of 0.50, 0.55 … 0.95 at which the
-   * held-back slice's automatic dispatches are at least 97% right (0.95 if none is).
+   * The automatic-dispatch threshold; by default the lowest of 0.50, 0.51 … 0.95 at which the
+   * held-back slice's automatic dispatches are at least 97% right (see chooseThreshold).
    */
   threshold?: number | 'auto';
   now?: Date;
@@ -117,13 +117,28 @@ const EXAMPLE_VISITS = 400_000;
 /** Automatic dispatch must be right this often on the held-back slice. */
 export const TARGET_PRECISION = 0.97;
 
+/**
+ * The lowest threshold on a 0.01 grid from 0.95 down at which the held-back slice's automatic
+ * dispatches, and those at every higher step, are at least TARGET_PRECISION right (0.95 if none
+ * is). A 0.05 grid gave away automatic share the slice did not ask for: with 2,185 requests it
+ * jumped from 0.90 (96.8 %) to 0.95, 65 % automatic, where 0.91 already gives 71 % at 97.4 %.
+ */
 function chooseThreshold(model: DispatchModel, test: Example[]): number {
-  for (let t = 0.5; t < 0.95; t += 0.05) {
-    const e = evaluate(model, test, t);
-    if (e.automatic > 0 && e.automaticPrecision >= TARGET_PRECISION)
-      return Math.round(t * 100) / 100;
+  const known = new Set(model.topics);
+  const tops = test
+    .filter((e) => known.has(e.topic))
+    .map((e) => {
+      const [top] = classify(model, e.text, 1);
+      return { p: top!.probability, right: top!.topic === e.topic };
+    });
+  let chosen = 95;
+  for (let t = 95; t >= 50; t--) {
+    const auto = tops.filter((x) => x.p >= t / 100);
+    if (!auto.length) continue;
+    if (auto.filter((x) => x.right).length / auto.length < TARGET_PRECISION) break;
+    chosen = t;
   }
-  return 0.95;
+  return chosen / 100;
 }
 
 type Sparse = { index: Int32Array; value: Float64Array };

@@ -107,6 +107,15 @@ describe('calibration', () => {
     expect(Math.abs(confident.accuracy - confident.meanProbability)).toBeLessThan(0.1);
   });
 
+  it('sets the threshold at the lowest 0.01 step where automatic dispatch is ≥ 97 % right', () => {
+    const slice = heldBackSlice(seedCorpus());
+    const t = SEED_MODEL.threshold;
+    expect(evaluate(SEED_MODEL, slice, t).automaticPrecision).toBeGreaterThanOrEqual(0.97);
+    if (t > 0.5 && t < 0.95) {
+      expect(evaluate(SEED_MODEL, slice, t - 0.01).automaticPrecision).toBeLessThan(0.97);
+    }
+  });
+
   it('fits the temperature on the held-back slice: scaling it away makes the fit worse', () => {
     const requests = evaluationRequests();
     const fitted = evaluate(SEED_MODEL, requests).logLoss;
