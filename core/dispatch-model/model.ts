@@ -86,7 +86,7 @@ export interface TrainOptions {
   /**
    * Passes over the data. By default 30 for a small corpus, fewer as it grows, so that about
    * EXAMPLE_VISITS examples are visited in all: the seed alone gets 30; 100,000 labelled tickets
-   * (80,000 fitted) get 6 and train in about 6 minutes with 0.74 GiB at peak, inside the retrain
+   * (80,000 fitted) get 6 and train in 2 to 6 minutes with 0.76 GiB at peak, inside the retrain
    * task's 15 minutes and 3008 MB; 30 passes would take about half an hour
    * (npm run dispatch:train -- --labels 100000).
    */
