@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { readSeedModel } from '#adapters/seed-dispatch-model';
 import { corpusDigest, SEED_TOPICS, seedCorpus } from '#core/dispatch-model/corpus';
 import {
   type Example,
@@ -16,7 +17,6 @@ import {
   type LabelProvenance,
   train,
 } from '#core/dispatch-model/model';
-import { SEED_MODEL } from '#core/dispatch-model/seed-model';
 import { mulberry32 } from '#core/random';
 import { cli } from './lib/common.ts';
 
@@ -105,7 +105,7 @@ if (values.labels) {
   });
   const trained = performance.now();
   // The rest of the task: the current model scored on the same held-back slice.
-  const current = evaluate(SEED_MODEL, heldBackSlice(corpus));
+  const current = evaluate(await readSeedModel(), heldBackSlice(corpus));
   const done = performance.now();
   const e = model.evaluation;
   const rssMiB = process.resourceUsage().maxRSS / 1024;

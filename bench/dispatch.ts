@@ -8,6 +8,7 @@
  * after it (data/dispatch/holdout.json), a third written later without sight of the corpus
  * (data/dispatch/holdout-2.json, nobody tunes on it), and the simulator's own request texts.
  */
+import { readSeedModel } from '#adapters/seed-dispatch-model';
 import { corpusDigest } from '#core/dispatch-model/corpus';
 import {
   evaluationRequests,
@@ -16,7 +17,6 @@ import {
 } from '#core/dispatch-model/evaluation-set';
 import { classify, type Evaluation, type Example, evaluate } from '#core/dispatch-model/model';
 import { calibration, expectedCalibrationError, perTopic } from '#core/dispatch-model/report';
-import { SEED_MODEL } from '#core/dispatch-model/seed-model';
 import { STORM_TOPICS, TOPICS } from '../simulator/plan.ts';
 import { type BenchResult, percentile, round, type Table } from './lib/common.ts';
 
@@ -27,7 +27,7 @@ function row(name: string, e: Evaluation): (string | number)[] {
 }
 
 export async function run(): Promise<BenchResult> {
-  const model = SEED_MODEL;
+  const model = await readSeedModel();
   const stale = model.corpusDigest !== corpusDigest();
   const independent = evaluationRequests();
   const simulated: Example[] = [...TOPICS, ...STORM_TOPICS].map(([topic, , text]) => ({

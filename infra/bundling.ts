@@ -1,3 +1,4 @@
+import { SEED_MODEL_FILE } from '../adapters/seed-dispatch-model.ts';
 import type { FunctionSpec } from '../functions/registry.ts';
 
 /**
@@ -34,4 +35,17 @@ export const usesJieba = (spec: FunctionSpec) =>
  */
 export function externalModules(spec: FunctionSpec): string[] {
   return [...(usesJieba(spec) ? [JIEBA] : []), ...(spec.analytics ? ['@duckdb/node-api'] : [])];
+}
+
+/**
+ * Files a bundle carries beside its code, at the same path as in the checkout, so that the code
+ * finds them the same way from source and in Lambda: the dispatch seed model, which was 2 MB of
+ * each classifying function's JS (issue 12). Shell commands for NodejsFunction's afterBundling.
+ */
+export function dataBesideBundle(spec: FunctionSpec, input: string, output: string): string[] {
+  if (!spec.dispatchModel) return [];
+  const folder = SEED_MODEL_FILE.slice(0, SEED_MODEL_FILE.lastIndexOf('/'));
+  return [
+    `mkdir -p "${output}/${folder}" && cp "${input}/${SEED_MODEL_FILE}" "${output}/${folder}/"`,
+  ];
 }

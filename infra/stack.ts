@@ -67,7 +67,13 @@ import { ticketLifecycle } from '../workflows/ticket-lifecycle.ts';
 import { type AccessTargets, declaredEnvironment, grantDeclared } from './access.ts';
 import { addAlarms } from './alarms.ts';
 import { analyticsBundling, analyticsInfra } from './analytics.ts';
-import { externalModules, JIEBA, LAMBDA_BUNDLING, usesJieba } from './bundling.ts';
+import {
+  dataBesideBundle,
+  externalModules,
+  JIEBA,
+  LAMBDA_BUNDLING,
+  usesJieba,
+} from './bundling.ts';
 
 export interface HotlineStackProps extends StackProps {
   /** The sender address (an SES-verified identity). */
@@ -93,12 +99,13 @@ const JIEBA_VERSION = (
   }
 ).dependencies[JIEBA];
 /**
- * What a bundle carries beside the code: jieba for the function's own platform, and for the
- * analytics functions their SQL files and (the sink) DuckDB, installed on the x86_64 host.
+ * What a bundle carries beside the code: jieba for the function's own platform, the dispatch seed
+ * model, and for the analytics functions their SQL files and (the sink) DuckDB, installed on the
+ * x86_64 host.
  */
 function nativeBundling(key: string, spec: FunctionSpec, cpu: 'arm64' | 'x64') {
   const analytics = spec.analytics ? analyticsBundling(key) : undefined;
-  if (!analytics && !usesJieba(spec)) return {};
+  if (!analytics && !usesJieba(spec) && !spec.dispatchModel) return {};
   return {
     ...(analytics && 'nodeModules' in analytics ? { nodeModules: analytics.nodeModules } : {}),
     commandHooks: {
@@ -106,6 +113,7 @@ function nativeBundling(key: string, spec: FunctionSpec, cpu: 'arm64' | 'x64') {
       beforeInstall: () => [],
       afterBundling: (input: string, output: string) => [
         ...(analytics ? analytics.commandHooks.afterBundling(input, output) : []),
+        ...dataBesideBundle(spec, input, output),
         ...(usesJieba(spec)
           ? [
               `cd "${output}" && npm install --no-save --no-package-lock --no-audit --no-fund --os=linux --cpu=${cpu} --libc=glibc ${JIEBA}@${JIEBA_VERSION}`,

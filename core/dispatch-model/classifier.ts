@@ -1,12 +1,6 @@
 import type { DispatchModelStore, TopicClassifier } from '../ports.ts';
 import { classify, type DispatchModel } from './model.ts';
 
-/**
- * Imported when first needed: every function builds the ticket collaborators, few of them ever
- * classify, and the seed model is the largest module in a bundle.
- */
-const seedModel = async () => (await import('./seed-model.ts')).SEED_MODEL;
-
 export interface ClassifierOptions {
   /** Overrides the model's own threshold (configuration: DISPATCH_THRESHOLD). */
   threshold?: number;
@@ -20,7 +14,8 @@ export interface ClassifierOptions {
 /**
  * The promoted model, loaded once per container and kept; every few minutes one small read of
  * the pointer tells whether a newer one was promoted (or an older one rolled back to). Before any
- * promotion, and without a store, the bundled seed model answers.
+ * promotion, and without a store, the seed model answers: `seed` is asked for only then, since
+ * every function builds the ticket collaborators, few ever classify, and the seed is 2 MB.
  */
 export class StoredModelClassifier implements TopicClassifier {
   private current: DispatchModel | undefined;
@@ -29,6 +24,7 @@ export class StoredModelClassifier implements TopicClassifier {
 
   constructor(
     private readonly store: DispatchModelStore | undefined,
+    private readonly seed: () => Promise<DispatchModel>,
     private readonly options: ClassifierOptions = {},
   ) {}
 
@@ -46,7 +42,7 @@ export class StoredModelClassifier implements TopicClassifier {
   private async load(now: number): Promise<DispatchModel> {
     try {
       const pointer = await this.store?.pointer();
-      if (!pointer) this.current = await seedModel();
+      if (!pointer) this.current = await this.seed();
       else if (pointer.version !== this.current?.version) {
         const model = await this.store!.get(pointer.version);
         if (!model) throw new Error(`dispatch model ${pointer.version} is missing from the store`);
@@ -55,7 +51,7 @@ export class StoredModelClassifier implements TopicClassifier {
       this.checkedAt = now;
     } catch (error) {
       this.options.onError?.(error);
-      this.current ??= await seedModel();
+      this.current ??= await this.seed();
       // Try the store again in half a minute, not at every request nor in ten minutes.
       this.checkedAt = now - (this.options.recheckMs ?? 600_000) + 30_000;
     }

@@ -1,11 +1,19 @@
 import { shanghaiDate } from '../calendar.ts';
 import type { DispatchModelStore } from '../ports.ts';
 import { SEED_TOPICS, seedCorpus } from './corpus.ts';
-import { type Evaluation, type Example, evaluate, heldBackSlice, train } from './model.ts';
-import { SEED_MODEL } from './seed-model.ts';
+import {
+  type DispatchModel,
+  type Evaluation,
+  type Example,
+  evaluate,
+  heldBackSlice,
+  train,
+} from './model.ts';
 
 export interface RetrainDeps {
   models: DispatchModelStore;
+  /** The model built from the seed corpus alone: the current one until a model is promoted. */
+  seed: () => Promise<DispatchModel>;
   /** Labelled tickets closed in these months (yyyy-mm). */
   labelled: (months: string[]) => Promise<Example[]>;
   now: () => Date;
@@ -59,7 +67,7 @@ export async function trainCandidate(
   const corpus = { ...seedCorpus(SEED_TOPICS), labelled };
   const candidate = train(corpus, { now, ...(options.epochs ? { epochs: options.epochs } : {}) });
   const pointer = await deps.models.pointer();
-  const current = pointer ? await deps.models.get(pointer.version) : SEED_MODEL;
+  const current = pointer ? await deps.models.get(pointer.version) : await deps.seed();
   if (!current) throw new Error(`the promoted dispatch model ${pointer?.version} is missing`);
   const slice = heldBackSlice(corpus);
   const currentEvaluation = evaluate(current, slice);

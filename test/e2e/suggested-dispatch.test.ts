@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_MODEL } from '#core/dispatch-model/seed-model';
+import { readSeedModel } from '#adapters/seed-dispatch-model';
 import { STANDARD_WEBHOOK_EXAMPLES } from '#core/phone/events';
 import type { LocalStack } from '#local/stack';
 import { type Api, apiClient, eventually, startTestStack } from '../support/local-stack.ts';
 
+const SEED_MODEL = await readSeedModel();
 let stack: LocalStack;
 let api: Api;
 

@@ -1,8 +1,13 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { readSeedModel, SEED_MODEL_FILE } from '#adapters/seed-dispatch-model';
 import { FUNCTIONS, type FunctionSpec } from '#functions/registry';
-import { externalModules, LAMBDA_BUNDLING } from '../../infra/bundling.ts';
+import { dataBesideBundle, externalModules, LAMBDA_BUNDLING } from '../../infra/bundling.ts';
 
 /** npm packages stay outside: what a bundle reaches of the project, and which packages it names. */
 const packagesOutside: Plugin = {
@@ -34,19 +39,53 @@ async function reached(spec: FunctionSpec): Promise<{ files: string[]; packages:
   };
 }
 
-// Issue 12: the Connect client (200 KiB) and the dispatch seed model (1.2 MB) reached every
-// function through functions/lib/deps.ts; only the functions that call them may carry them.
+// Issue 12: the Connect client (200 KiB) reached every function through functions/lib/deps.ts;
+// only the functions that call it may carry it. The dispatch seed model (2 MB) was in the JS of
+// every function that classifies; it is a file beside those bundles now, in none of them.
 describe('what each Lambda bundles', () => {
   const entries = Object.entries(FUNCTIONS) as [string, FunctionSpec][];
   it.each(entries)(
-    '%s bundles the phone system and the dispatch model only if it declares them',
+    '%s bundles the phone system only if it declares it, and never the dispatch seed model',
     async (_key, spec) => {
       const { files, packages } = await reached(spec);
       expect(packages.includes('@aws-sdk/client-connect')).toBe(Boolean(spec.phone));
-      expect(files.includes('data/dispatch/seed-model.json')).toBe(Boolean(spec.dispatchModel));
+      expect(files.filter((f) => f.startsWith('data/dispatch/seed-model'))).toEqual([]);
+      expect(dataBesideBundle(spec, 'in', 'out').length > 0).toBe(Boolean(spec.dispatchModel));
     },
     60_000,
   );
+
+  // The code that reads the seed model, bundled as a Lambda is, in a folder outside the checkout
+  // with what the bundling commands put beside it: it finds the same model as from source.
+  it('finds the dispatch seed model beside a bundle', async () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const out = mkdtempSync(join(tmpdir(), 'hotline-seed-'));
+    try {
+      await build({
+        stdin: {
+          contents: `import { readSeedModel } from '#adapters/seed-dispatch-model';
+            process.stdout.write((await readSeedModel()).version);`,
+          resolveDir: root,
+          loader: 'ts',
+        },
+        outfile: join(out, 'index.mjs'),
+        bundle: true,
+        platform: 'node',
+        format: LAMBDA_BUNDLING.format,
+        target: LAMBDA_BUNDLING.target,
+        minify: LAMBDA_BUNDLING.minify,
+        logLevel: 'silent',
+      });
+      const version = () =>
+        execFileSync(process.execPath, [join(out, 'index.mjs')], { stdio: 'pipe' }).toString();
+      expect(version).toThrow(SEED_MODEL_FILE);
+      for (const command of dataBesideBundle(FUNCTIONS['classify-ticket'], root, out))
+        execSync(command);
+      expect(version()).toBe((await readSeedModel()).version);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('writes no source map beside a bundle', async () => {
     const result = await build({

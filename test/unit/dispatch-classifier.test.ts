@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { readSeedModel } from '../../adapters/seed-dispatch-model.ts';
 import { StoredModelClassifier } from '../../core/dispatch-model/classifier.ts';
 import type { DispatchModel } from '../../core/dispatch-model/model.ts';
-import { SEED_MODEL } from '../../core/dispatch-model/seed-model.ts';
 import type { DispatchModelStore } from '../../core/ports.ts';
 
 /** The store port in memory, counting reads: what the classifier asks of S3. */
@@ -34,13 +34,17 @@ function memoryStore() {
   return { store, reads, fail: (f: boolean) => (failing = f) };
 }
 
+const SEED_MODEL = await readSeedModel();
 const other: DispatchModel = { ...SEED_MODEL, version: '20270101-0000beef', threshold: 0.6 };
 
 describe('the classifier in a container', () => {
   it('answers with the seed model until a model is promoted, then loads that one once', async () => {
     const { store, reads } = memoryStore();
     let now = 0;
-    const classifier = new StoredModelClassifier(store, { recheckMs: 1000, nowMs: () => now });
+    const classifier = new StoredModelClassifier(store, readSeedModel, {
+      recheckMs: 1000,
+      nowMs: () => now,
+    });
     expect((await classifier.suggest('停水了')).modelVersion).toBe(SEED_MODEL.version);
     await store.put(other);
     await store.promote(other.version, new Date());
@@ -59,7 +63,7 @@ describe('the classifier in a container', () => {
     const { store, fail } = memoryStore();
     const errors: unknown[] = [];
     let now = 0;
-    const classifier = new StoredModelClassifier(store, {
+    const classifier = new StoredModelClassifier(store, readSeedModel, {
       recheckMs: 1000,
       nowMs: () => now,
       onError: (e) => errors.push(e),
@@ -72,8 +76,23 @@ describe('the classifier in a container', () => {
     expect(errors).toHaveLength(1);
   });
 
+  it('reads the seed model only when no model was promoted, and once per container', async () => {
+    const { store } = memoryStore();
+    let seedReads = 0;
+    const seed = () => {
+      seedReads++;
+      return readSeedModel();
+    };
+    await store.put(other);
+    await store.promote(other.version, new Date());
+    const classifier = new StoredModelClassifier(store, seed);
+    expect((await classifier.suggest('停水了')).modelVersion).toBe(other.version);
+    expect(seedReads).toBe(0);
+    expect(readSeedModel()).toBe(readSeedModel());
+  });
+
   it('uses the configured threshold over the model’s own', async () => {
-    const classifier = new StoredModelClassifier(undefined, { threshold: 0.99 });
+    const classifier = new StoredModelClassifier(undefined, readSeedModel, { threshold: 0.99 });
     expect((await classifier.suggest('停水了')).threshold).toBe(0.99);
   });
 });

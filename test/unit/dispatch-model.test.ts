@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readSeedModel } from '../../adapters/seed-dispatch-model.ts';
 import { corpusDigest, SEED_TOPICS, seedCorpus } from '../../core/dispatch-model/corpus.ts';
 import { evaluationRequests } from '../../core/dispatch-model/evaluation-set.ts';
 import {
@@ -10,9 +11,10 @@ import {
   train,
 } from '../../core/dispatch-model/model.ts';
 import { calibration, expectedCalibrationError } from '../../core/dispatch-model/report.ts';
-import { SEED_MODEL } from '../../core/dispatch-model/seed-model.ts';
 import { charBigrams, normalise, tokens, words } from '../../core/dispatch-model/text.ts';
 import county from '../../data/sample-county.json' with { type: 'json' };
+
+const SEED_MODEL = await readSeedModel();
 
 describe('segmentation and features', () => {
   it('cuts a request into words, without punctuation, numbers or stopwords', () => {

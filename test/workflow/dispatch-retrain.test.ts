@@ -10,9 +10,9 @@ import {
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '#adapters/dynamodb/keys';
+import { readSeedModel } from '#adapters/seed-dispatch-model';
 import { shanghaiDate } from '#core/calendar';
 import { classify, type DispatchModel } from '#core/dispatch-model/model';
-import { SEED_MODEL } from '#core/dispatch-model/seed-model';
 import { LOCAL_DISPATCH_MODEL_BUCKET, type LocalStack } from '#local/stack';
 import { startTestStack } from '../support/local-stack.ts';
 
@@ -21,6 +21,7 @@ import { startTestStack } from '../support/local-stack.ts';
  * the real handlers, the labelled history in DynamoDB Local and the model bucket in local S3.
  * The runs build on each other, in order.
  */
+const SEED_MODEL = await readSeedModel();
 let stack: LocalStack;
 let sfn: SFNClient;
 let s3: S3Client;
