@@ -3,6 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { documentClient, tableName } from '#adapters/dynamodb/client';
 import {
+  type BatchCount,
   DynamoMetricCounter,
   METRICS_ATTRIBUTE,
   type StoredMetrics,
@@ -42,13 +43,30 @@ export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatch
   const versions = records.flatMap(({ ticketId, metrics }) =>
     ticketId && metrics ? [{ ticketId, metrics }] : [],
   );
-  // The whole batch in one write where it can; otherwise (and if that fails) version by version
-  // below, where a failure stops at its record.
-  const countedAll =
-    versions.length > 1 &&
-    (await counter()
-      .countAll(versions)
-      .catch(() => false));
+  // The whole batch in one write where it can; where DynamoDB refuses it (a version counted
+  // before, contention, too big), version by version below, where a failure stops at its record.
+  // Any other error (throttling, the network, a bug) fails the invocation: the mapping retries
+  // and bisects the batch rather than this consumer doubling its writes or hiding the bug.
+  let countedAll = false;
+  if (versions.length > 1) {
+    let batch: BatchCount;
+    try {
+      batch = await counter().countAll(versions);
+    } catch (error) {
+      logger.error('stream batch could not be counted; the stream retries it', {
+        error: (error as Error).name,
+        versions: versions.length,
+      });
+      throw error;
+    }
+    countedAll = batch.counted;
+    if (!batch.counted) {
+      logger.info('stream batch refused as a whole; counting version by version', {
+        ...batch,
+        versions: versions.length,
+      });
+    }
+  }
   for (const { record, ticketId, metrics } of records) {
     if (!ticketId) continue;
     try {
