@@ -1,6 +1,11 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type {
+  Context,
+  DynamoDBBatchResponse,
+  DynamoDBRecord,
+  DynamoDBStreamEvent,
+} from 'aws-lambda';
 import { documentClient, tableName } from '#adapters/dynamodb/client';
 import {
   type BatchCount,
@@ -34,7 +39,11 @@ function newMetrics(record: DynamoDBRecord): StoredMetrics | undefined {
  * the ticket), so a redelivered record starts nothing new. A failure is reported per record: the
  * mapping retries from it, in order, and sets it aside in the dead-letter queue after its retries.
  */
-export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+export const handler = async (
+  event: DynamoDBStreamEvent,
+  context: Context,
+): Promise<DynamoDBBatchResponse> => {
+  logger.addContext(context);
   const records = event.Records.map((record) => ({
     record,
     ticketId: record.dynamodb?.NewImage?.id?.S,

@@ -108,6 +108,7 @@ describe('stream-workflow counting a batch', () => {
     expect(await received(unitId)).toBe(111);
     const refusal = logged.find((l) => String(l.message).includes('refused as a whole'));
     expect(refusal).toMatchObject({
+      function_name: 'stream-workflow',
       why: 'cancelled',
       reasons: ['ConditionalCheckFailed'],
       versions: 3,
