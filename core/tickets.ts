@@ -631,28 +631,19 @@ export async function viewByLink(
 }
 
 /**
- * A unit acts through the link in its mail. The link is the credential; a clerk who is also
- * signed in must belong to the unit the link was issued to.
+ * A unit acts through the link in its mail. The link is the credential, and the only one: the link
+ * routes have no authorizer (an HTTP API authorizer cannot be optional), so the action is the
+ * unit's, not a named clerk's.
  */
 export async function actByLink(
   deps: TicketDeps,
   replyId: string,
   action: UnitAction,
-  principal: Principal | undefined,
 ): Promise<Ticket> {
   const link = await deps.store.getReplyLink(replyId);
   if (!link)
     throw new NotFoundError('no such link', [{ field: 'replyId', problem: 'no such link' }]);
-  if (principal && (principal.role !== 'unit' || principal.unitId !== link.unitId)) {
-    throw new ForbiddenError('this link belongs to another unit', [
-      { field: 'replyId', problem: 'issued to another unit' },
-    ]);
-  }
-  const actor: Actor = {
-    kind: 'unit',
-    id: principal?.subject ?? `link:${link.unitId}`,
-    unitId: link.unitId,
-  };
+  const actor: Actor = { kind: 'unit', id: `link:${link.unitId}`, unitId: link.unitId };
   return act(deps, link.ticketId, link.unitId, action, actor, replyId);
 }
 

@@ -19,6 +19,13 @@ import { METRICS_NAMESPACE, METRICS_SERVICE } from '../functions/lib/metrics.ts'
 /** A queue whose construct id says it holds what could not be delivered. */
 export const isDeadLetterQueue = (id: string) => /dlq|dead-?letter/i.test(id);
 
+/**
+ * How long a scheduled start of a daily, weekly or monthly run is retried before it lands in its
+ * dead-letter queue (and alarms): a few attempts within the hour, not the 185 over 24 hours AWS
+ * defaults to, which would start a day's run the next day without anyone hearing of it.
+ */
+export const SCHEDULE_RETRIES = { retryAttempts: 3, maxEventAge: Duration.hours(1) } as const;
+
 /** The API's 5xx share (percent over five minutes) at which someone is woken. */
 const API_5XX_PERCENT = 5;
 

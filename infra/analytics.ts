@@ -16,6 +16,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3'
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import {
   DefinitionBody,
   LogLevel,
@@ -26,6 +27,7 @@ import type { Construct } from 'constructs';
 import { ANALYTICS_COLUMNS, DATASET_PREFIX, PARTITION } from '../core/analytics/schema.ts';
 import type { FunctionKey } from '../functions/registry.ts';
 import { analyticsWorkflow } from '../workflows/analytics.ts';
+import { SCHEDULE_RETRIES } from './alarms.ts';
 
 export const ANALYTICS_DATABASE = 'hotline_analytics';
 
@@ -64,7 +66,13 @@ const HEAVY: FunctionKey[] = ['analytics-sink', 'analytics-detect', 'analytics-r
 export function analyticsInfra(
   scope: Construct,
   functions: Record<FunctionKey, LambdaFunction>,
-  settings: { dailySchedule: string; monthlySchedule: string; bytesScannedLimit: number },
+  settings: {
+    dailySchedule: string;
+    monthlySchedule: string;
+    bytesScannedLimit: number;
+    /** The stack's dead-letter queues (encrypted, SSL only, alarmed on depth). */
+    deadLetters: (id: string) => IQueue;
+  },
 ) {
   const stack = Stack.of(scope);
   const bucket = new Bucket(scope, 'AnalyticsBucket', {
@@ -202,13 +210,19 @@ export function analyticsInfra(
   new Schedule(scope, 'AnalyticsDaily', {
     description: 'Daily analytics: surges, clusters, repeat callers (预警)',
     schedule: ScheduleExpression.expression(settings.dailySchedule, TimeZone.ASIA_SHANGHAI),
-    target: new StepFunctionsStartExecution(run, { input: ScheduleTargetInput.fromObject({}) }),
+    target: new StepFunctionsStartExecution(run, {
+      input: ScheduleTargetInput.fromObject({}),
+      ...SCHEDULE_RETRIES,
+      deadLetterQueue: settings.deadLetters('AnalyticsDailyDlq'),
+    }),
   });
   new Schedule(scope, 'AnalyticsMonthly', {
     description: 'Monthly analysis report (分析研判报告)',
     schedule: ScheduleExpression.expression(settings.monthlySchedule, TimeZone.ASIA_SHANGHAI),
     target: new StepFunctionsStartExecution(run, {
       input: ScheduleTargetInput.fromObject({ report: true }),
+      ...SCHEDULE_RETRIES,
+      deadLetterQueue: settings.deadLetters('AnalyticsMonthlyDlq'),
     }),
   });
   return { bucket, workgroup, run };

@@ -65,7 +65,7 @@ import { bulletinWorkflow } from '../workflows/bulletin.ts';
 import { dispatchRetrainWorkflow } from '../workflows/dispatch-retrain.ts';
 import { ticketLifecycle } from '../workflows/ticket-lifecycle.ts';
 import { type AccessTargets, declaredEnvironment, grantDeclared } from './access.ts';
-import { addAlarms } from './alarms.ts';
+import { addAlarms, SCHEDULE_RETRIES } from './alarms.ts';
 import { analyticsBundling, analyticsInfra } from './analytics.ts';
 import {
   dataBesideBundle,
@@ -326,6 +326,16 @@ export class HotlineStack extends Stack {
       functions[key] = fn;
     }
 
+    // Events and schedules AWS could not deliver after its retries land here, and alarm.
+    const deadLetters = (id: string) =>
+      new Queue(this, id, {
+        retentionPeriod: Duration.days(14),
+        enforceSSL: true,
+        ...(dataKey
+          ? { encryption: QueueEncryption.KMS, encryptionMasterKey: dataKey }
+          : { encryption: QueueEncryption.SQS_MANAGED }),
+      });
+
     const analytics = analyticsInfra(this, functions, {
       dailySchedule: String(
         this.node.tryGetContext('hotline:analyticsDaily') ?? 'cron(30 7 * * ? *)',
@@ -336,6 +346,7 @@ export class HotlineStack extends Stack {
       bytesScannedLimit: Number(
         this.node.tryGetContext('hotline:analyticsBytesScannedLimit') ?? 10 * 1024 ** 3,
       ),
+      deadLetters,
     });
 
     const lifecycle = new StateMachine(this, 'TicketLifecycle', {
@@ -395,20 +406,12 @@ export class HotlineStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     (bulletinRun.node.defaultChild as CfnResource).overrideLogicalId('BulletinRun');
-    // Events and schedules AWS could not deliver after its retries land here, and alarm.
-    const deadLetters = (id: string) =>
-      new Queue(this, id, {
-        retentionPeriod: Duration.days(14),
-        enforceSSL: true,
-        ...(dataKey
-          ? { encryption: QueueEncryption.KMS, encryptionMasterKey: dataKey }
-          : { encryption: QueueEncryption.SQS_MANAGED }),
-      });
     new Schedule(this, 'BulletinSchedule', {
       description: 'Starts the bulletin of unreasonable requests (不合理诉求通报)',
       schedule: ScheduleExpression.expression(bulletin.schedule, TimeZone.ASIA_SHANGHAI),
       target: new StepFunctionsStartExecution(bulletinRun, {
         input: ScheduleTargetInput.fromObject({}),
+        ...SCHEDULE_RETRIES,
         deadLetterQueue: deadLetters('BulletinScheduleDlq'),
       }),
     });
@@ -440,6 +443,7 @@ export class HotlineStack extends Stack {
       targets: [
         new SfnStateMachine(dispatchRetrain, {
           input: RuleTargetInput.fromObject({}),
+          ...SCHEDULE_RETRIES,
           deadLetterQueue: deadLetters('DispatchRetrainDlq'),
         }),
       ],
@@ -480,7 +484,10 @@ export class HotlineStack extends Stack {
         schedule: ScheduleExpression.expression(spec.schedule),
         target: new LambdaInvoke(functions[key as FunctionKey], {
           input: ScheduleTargetInput.fromObject({}),
+          // A frequent job: a run older than its interval is superseded by the next one.
           retryAttempts: 2,
+          maxEventAge: Duration.minutes(5),
+          deadLetterQueue: deadLetters(`${key}-schedule-dlq`),
         }),
       });
     }

@@ -40,7 +40,8 @@ function load(key: FunctionKey): Promise<Handler> {
   return handler;
 }
 
-function lambdaContext(key: FunctionKey): Context {
+/** The context Lambda hands an invocation of `key` (tests calling a handler directly use it too). */
+export function lambdaContext(key: FunctionKey): Context {
   const deadline = Date.now() + 20_000;
   return {
     callbackWaitsForEmptyEventLoop: false,

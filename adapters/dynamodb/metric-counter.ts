@@ -24,6 +24,22 @@ export const METRICS_ATTRIBUTE = 'lastMetrics';
 /** DynamoDB's limit on the items of one TransactWriteItems. */
 const MAX_TRANSACTION_ITEMS = 100;
 
+/**
+ * The cancellation reasons that refuse a batch rather than fail it: a version counted before (a
+ * marker's condition) and contention with another transaction; `None` marks the items that were
+ * fine.
+ */
+const REFUSALS = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict']);
+
+/**
+ * Whether `countAll` counted a batch, and if not why: DynamoDB's cancellation reason codes (never
+ * an item: the ticket data stays out of logs).
+ */
+export type BatchCount =
+  | { counted: true }
+  | { counted: false; why: 'too many items'; items: number }
+  | { counted: false; why: 'cancelled'; reasons: string[] };
+
 /** The metrics a transition moves, ready to ride on the ticket item; undefined if none. */
 export function storedMetrics(transition: Transition): StoredMetrics | undefined {
   // A delta counts on the transition's own day unless it is a correction, which carries the day
@@ -80,11 +96,14 @@ export class DynamoMetricCounter {
    * Counts a stream batch's ticket versions, in order, in one transaction when it can: each
    * ticket's marker moves from below its first version in the batch to its last, and the deltas
    * are summed per unit and period, so a busy batch costs a marker per ticket and one update per
-   * counter item instead of a transaction per version. False when the batch cannot be counted
-   * whole (one of its versions was counted before, or it needs more than a transaction holds):
-   * then nothing was counted, and `count` takes the versions one by one.
+   * counter item instead of a transaction per version. Refused (nothing counted; `count` then
+   * takes the versions one by one) when the batch cannot be counted whole: it needs more than a
+   * transaction holds, or DynamoDB cancelled it because one of its versions was counted before
+   * (a marker's condition) or another transaction held one of its items. Any other failure
+   * (throttling, the network, a malformed update) is thrown: counting one by one would only
+   * repeat it, or hide a bug.
    */
-  async countAll(versions: { ticketId: string; metrics: StoredMetrics }[]): Promise<boolean> {
+  async countAll(versions: { ticketId: string; metrics: StoredMetrics }[]): Promise<BatchCount> {
     const range = new Map<string, { first: number; last: number }>();
     for (const { ticketId, metrics } of versions) {
       const seen = range.get(ticketId);
@@ -97,12 +116,21 @@ export class DynamoMetricCounter {
       ...[...range].map(([ticketId, { first, last }]) => this.marker(ticketId, first, last)),
       ...this.counterUpdates(versions.flatMap((v) => v.metrics.deltas)),
     ];
-    if (items.length > MAX_TRANSACTION_ITEMS) return false;
+    if (items.length > MAX_TRANSACTION_ITEMS) {
+      return { counted: false, why: 'too many items', items: items.length };
+    }
     try {
       await this.client.send(new TransactWriteCommand({ TransactItems: items }));
-      return true;
+      return { counted: true };
     } catch (error) {
-      if (error instanceof TransactionCanceledException) return false;
+      const reasons =
+        error instanceof TransactionCanceledException
+          ? (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None')
+          : [];
+      if (reasons.some((code) => code !== 'None') && reasons.every((c) => REFUSALS.has(c))) {
+        const codes = [...new Set(reasons.filter((code) => code !== 'None'))];
+        return { counted: false, why: 'cancelled', reasons: codes };
+      }
       throw error;
     }
   }

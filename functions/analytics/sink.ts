@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { parquetOf } from '#adapters/analytics/duckdb';
 import { analyticsRow, batchKey, byPartition } from '#core/analytics/schema';
 import type { Ticket } from '#core/ticket';
@@ -23,7 +23,11 @@ function ticketOf(record: DynamoDBRecord): Ticket | undefined {
  * and last sequence numbers, so a retried batch overwrites its own files. A row is identified by
  * (ticket_key, version), so a version written twice (a split batch) changes no query result.
  */
-export const handler = async (event: DynamoDBStreamEvent): Promise<{ files: number }> => {
+export const handler = async (
+  event: DynamoDBStreamEvent,
+  context: Context,
+): Promise<{ files: number }> => {
+  logger.addContext(context);
   const records = event.Records;
   const first = records[0]?.dynamodb?.SequenceNumber;
   const last = records.at(-1)?.dynamodb?.SequenceNumber;

@@ -2,15 +2,7 @@ import * as z from 'zod';
 import { unitActionSchema } from '#core/ticket';
 import { actByLink } from '#core/tickets';
 import { ticketDeps } from '../lib/deps.ts';
-import {
-  html,
-  httpHandler,
-  json,
-  parseWith,
-  pathParameter,
-  principalOf,
-  readBody,
-} from '../lib/http.ts';
+import { html, httpHandler, json, parseWith, pathParameter, readBody } from '../lib/http.ts';
 import { actionAcceptedPage } from '../lib/link-page.ts';
 
 export const replyIdSchema = z.string().regex(/^[A-Za-z0-9_-]{32}$/, 'is not a link id');
@@ -23,7 +15,7 @@ export const replyIdSchema = z.string().regex(/^[A-Za-z0-9_-]{32}$/, 'is not a l
 export const handler = httpHandler(async (event) => {
   const replyId = parseWith(replyIdSchema, pathParameter(event, 'replyId'));
   const action = parseWith(unitActionSchema, readBody(event, { allowForm: true }));
-  const ticket = await actByLink(ticketDeps(), replyId, action, principalOf(event));
+  const ticket = await actByLink(ticketDeps(), replyId, action);
   const fromForm = (event.headers?.['content-type'] ?? '').startsWith(
     'application/x-www-form-urlencoded',
   );

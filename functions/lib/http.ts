@@ -149,7 +149,6 @@ type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 export function httpHandler(handler: Handler) {
   return middy<HttpEvent, HttpResult>()
     .use(traced())
-    .use(traced())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event, context) => {
       try {

@@ -23,7 +23,6 @@ export function taskHandler<S extends z.ZodType, R>(
 ) {
   return middy<unknown, R>()
     .use(traced())
-    .use(traced())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event, context) => {
       const input = schema.parse(event);

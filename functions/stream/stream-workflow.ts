@@ -1,8 +1,14 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type {
+  Context,
+  DynamoDBBatchResponse,
+  DynamoDBRecord,
+  DynamoDBStreamEvent,
+} from 'aws-lambda';
 import { documentClient, tableName } from '#adapters/dynamodb/client';
 import {
+  type BatchCount,
   DynamoMetricCounter,
   METRICS_ATTRIBUTE,
   type StoredMetrics,
@@ -33,7 +39,11 @@ function newMetrics(record: DynamoDBRecord): StoredMetrics | undefined {
  * the ticket), so a redelivered record starts nothing new. A failure is reported per record: the
  * mapping retries from it, in order, and sets it aside in the dead-letter queue after its retries.
  */
-export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+export const handler = async (
+  event: DynamoDBStreamEvent,
+  context: Context,
+): Promise<DynamoDBBatchResponse> => {
+  logger.addContext(context);
   const records = event.Records.map((record) => ({
     record,
     ticketId: record.dynamodb?.NewImage?.id?.S,
@@ -42,13 +52,30 @@ export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatch
   const versions = records.flatMap(({ ticketId, metrics }) =>
     ticketId && metrics ? [{ ticketId, metrics }] : [],
   );
-  // The whole batch in one write where it can; otherwise (and if that fails) version by version
-  // below, where a failure stops at its record.
-  const countedAll =
-    versions.length > 1 &&
-    (await counter()
-      .countAll(versions)
-      .catch(() => false));
+  // The whole batch in one write where it can; where DynamoDB refuses it (a version counted
+  // before, contention, too big), version by version below, where a failure stops at its record.
+  // Any other error (throttling, the network, a bug) fails the invocation: the mapping retries
+  // and bisects the batch rather than this consumer doubling its writes or hiding the bug.
+  let countedAll = false;
+  if (versions.length > 1) {
+    let batch: BatchCount;
+    try {
+      batch = await counter().countAll(versions);
+    } catch (error) {
+      logger.error('stream batch could not be counted; the stream retries it', {
+        error: (error as Error).name,
+        versions: versions.length,
+      });
+      throw error;
+    }
+    countedAll = batch.counted;
+    if (!batch.counted) {
+      logger.info('stream batch refused as a whole; counting version by version', {
+        ...batch,
+        versions: versions.length,
+      });
+    }
+  }
   for (const { record, ticketId, metrics } of records) {
     if (!ticketId) continue;
     try {

@@ -97,6 +97,58 @@ describe('the CDK app', () => {
     }
   });
 
+  it('sends every scheduled start it cannot deliver to an encrypted, SSL-only, alarmed DLQ', () => {
+    const schedules = Object.entries(template.findResources('AWS::Scheduler::Schedule')).map(
+      ([id, r]) => ({ id, target: r.Properties.Target }),
+    );
+    const rules = Object.entries(template.findResources('AWS::Events::Rule'))
+      .filter(([, r]) => r.Properties.ScheduleExpression)
+      .flatMap(([id, r]) => r.Properties.Targets.map((target: unknown) => ({ id, target })));
+    const targets = [...schedules, ...rules] as {
+      id: string;
+      target: {
+        DeadLetterConfig?: { Arn: { 'Fn::GetAtt': [string, string] } };
+        RetryPolicy?: Record<string, number>;
+      };
+    }[];
+    expect(targets.map((t) => t.id)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^AnalyticsDaily/),
+        expect.stringMatching(/^AnalyticsMonthly/),
+      ]),
+    );
+    const queues = template.findResources('AWS::SQS::Queue');
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    const withoutDlq = targets.filter(({ target }) => !target.DeadLetterConfig).map((t) => t.id);
+    expect(withoutDlq).toEqual([]);
+    for (const { id, target } of targets) {
+      // Bounded retries: not AWS's default of 185 attempts over 24 hours.
+      expect(target.RetryPolicy?.MaximumRetryAttempts, id).toBeLessThanOrEqual(3);
+      expect(target.RetryPolicy?.MaximumEventAgeInSeconds, id).toBeLessThanOrEqual(3600);
+      const queueId = target.DeadLetterConfig?.Arn['Fn::GetAtt'][0] ?? '';
+      const queue = queues[queueId]?.Properties ?? {};
+      expect(queue.SqsManagedSseEnabled === true || queue.KmsMasterKeyId !== undefined, id).toBe(
+        true,
+      );
+      const sslOnly = policies.some(
+        (p) =>
+          JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId }]) &&
+          p.Properties.PolicyDocument.Statement.some(
+            (st: { Effect: string; Condition?: { Bool?: Record<string, string> } }) =>
+              st.Effect === 'Deny' && st.Condition?.Bool?.['aws:SecureTransport'] === 'false',
+          ),
+      );
+      expect(sslOnly, id).toBe(true);
+      const alarmed = alarms.some(
+        (a) =>
+          a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          JSON.stringify(a.Properties.Dimensions).includes(`"${queueId}"`),
+      );
+      expect(alarmed, id).toBe(true);
+    }
+  });
+
   it('runs the ticket lifecycle as a retained Standard state machine with a stable id', () => {
     template.hasResource('AWS::StepFunctions::StateMachine', {
       DeletionPolicy: 'Retain',

@@ -10,6 +10,7 @@ import { monthParams } from '#core/analytics/sql';
 import { shanghaiDate } from '#core/calendar';
 import type { Ticket } from '#core/ticket';
 import { handler } from '#functions/analytics/sink';
+import { lambdaContext } from '#local/functions';
 import { type LocalS3, startLocalS3 } from '#local/s3';
 import { simulateMonth } from '../../simulator/analytics.ts';
 import { readStreamEvent } from '../support/analytics.ts';
@@ -21,6 +22,7 @@ import {
 } from '../support/dynamodb.ts';
 
 const BUCKET = 'analytics-test';
+const context = lambdaContext('analytics-sink');
 const MONTH = '2026-10';
 let s3: LocalS3;
 let streamArn: string;
@@ -83,7 +85,7 @@ describe('analytics-sink on the table stream', () => {
   it('turns every ticket version into a row, partitioned by day, queryable by DuckDB', async () => {
     const event = await readStreamEvent(dynamoEndpoint(), streamArn);
     expect(event.Records.length).toBe(tickets.length * 3);
-    const result = await handler(event);
+    const result = await handler(event, context);
     expect(result.files).toBeGreaterThan(10);
     const engine = new DuckDbAnalytics(
       join(s3.directory, BUCKET, 'tickets', 'dt=*', '*.parquet._S3rver_object'),
@@ -95,15 +97,15 @@ describe('analytics-sink on the table stream', () => {
 
     // A retried batch writes the same objects again: nothing new, the same answers.
     const before = await files();
-    await handler(event);
+    await handler(event, context);
     expect(await files()).toEqual(before);
     const [again] = await engine.run('totals', monthParams(MONTH));
     expect(again).toEqual(totals);
 
     // The same records split into two batches (as a bisected retry does) add files, not rows.
     const half = Math.floor(event.Records.length / 2);
-    await handler({ Records: event.Records.slice(0, half) });
-    await handler({ Records: event.Records.slice(half) });
+    await handler({ Records: event.Records.slice(0, half) }, context);
+    await handler({ Records: event.Records.slice(half) }, context);
     expect((await files()).length).toBeGreaterThan(before.length);
     const [split] = await engine.run('totals', monthParams(MONTH));
     expect(split).toEqual(totals);

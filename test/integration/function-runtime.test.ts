@@ -1,9 +1,9 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { env } from '#adapters/function-env';
 import { ticketDeps } from '#functions/lib/deps';
-import { actionsOf, asFunction, configureFunctions } from '#local/functions';
+import { actionsOf, asFunction, configureFunctions, invokeFunction } from '#local/functions';
 import { localAwsEnv, localClientConfig, uniqueTableName } from '../support/dynamodb.ts';
 
 const table = uniqueTableName('runtime');
@@ -91,5 +91,38 @@ describe('the local function runtime', () => {
     expect(actionsOf('Secrets Manager', new GetSecretValueCommand())).toEqual([
       'secretsmanager:GetSecretValue',
     ]);
+  });
+
+  it('logs each invocation with its own function name, even while another runs', async () => {
+    const lines: Record<string, unknown>[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      const write = stream.write.bind(stream);
+      vi.spyOn(stream, 'write').mockImplementation((chunk, ...rest) => {
+        if (!String(chunk).startsWith('{')) return write(chunk, ...(rest as []));
+        lines.push(JSON.parse(String(chunk)));
+        return true;
+      });
+    }
+    const get = { requestContext: {}, pathParameters: { id: '20261130-000001' } };
+    const reply = { pathParameters: { replyId: 'x'.repeat(32) }, body: '{"action":"sign"}' };
+    // Loaded first (Lambda's init), so the two invocations below overlap.
+    await invokeFunction('link-action', reply);
+    await invokeFunction('get-ticket', get);
+    lines.length = 0;
+    try {
+      // link-action waits on DynamoDB; meanwhile get-ticket is invoked, refused (no credential)
+      // and logs. With one logger per process, link-action's line then carried get-ticket's name.
+      await Promise.all([invokeFunction('link-action', reply), invokeFunction('get-ticket', get)]);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    const names = lines.map((l) => [l.message, l.function_name]);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        ['request refused', 'get-ticket'],
+        [expect.stringMatching(/^request /), 'link-action'],
+      ]),
+    );
+    expect(names.filter(([, name]) => name !== 'get-ticket' && name !== 'link-action')).toEqual([]);
   });
 });

@@ -242,16 +242,17 @@ describe('the DynamoDB ticket store', () => {
           }),
         )
       ).Item?.received;
-    expect(await counter.countAll(batch)).toBe(true);
+    expect(await counter.countAll(batch)).toEqual({ counted: true });
     expect(await received('2026-11-22')).toBe(111);
     expect(await received('2026-11')).toBe(111);
     // Redelivered (whole, or bisected), it counts nothing more.
-    expect(await counter.countAll(batch)).toBe(false);
-    expect(await counter.countAll(batch.slice(1))).toBe(false);
+    const countedBefore = { counted: false, why: 'cancelled', reasons: ['ConditionalCheckFailed'] };
+    expect(await counter.countAll(batch)).toMatchObject(countedBefore);
+    expect(await counter.countAll(batch.slice(1))).toMatchObject(countedBefore);
     expect(await counter.count('B-1', delta(3, 100))).toBe(false);
     // One new version among counted ones: the batch is refused whole, the version counts alone.
     const next = [...batch, { ticketId: 'B-2', metrics: delta(4, 1000) }];
-    expect(await counter.countAll(next)).toBe(false);
+    expect(await counter.countAll(next)).toMatchObject({ counted: false, why: 'cancelled' });
     expect(await received('2026-11')).toBe(111);
     expect(await counter.count('B-2', delta(4, 1000))).toBe(true);
     expect(await received('2026-11')).toBe(1111);
