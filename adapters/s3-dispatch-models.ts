@@ -1,5 +1,5 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { DispatchModel } from '#core/dispatch-model/model';
+import { type DispatchModel, MODEL_FORMAT } from '#core/dispatch-model/model';
 import type { DispatchModelStore } from '#core/ports';
 
 const PREFIX = 'dispatch-models';
@@ -47,8 +47,19 @@ export class S3DispatchModelStore implements DispatchModelStore {
     return this.read<Pointer>(`${PREFIX}/current.json`);
   }
 
-  get(version: string): Promise<DispatchModel | undefined> {
-    return this.read<DispatchModel>(`${PREFIX}/versions/${version}.json`);
+  /**
+   * A model in a format this code does not know is refused, not misread: after a rollback of the
+   * code, a model promoted by a newer release must not classify with weights it cannot interpret
+   * (the classifier then keeps its last model or the seed, and says why).
+   */
+  async get(version: string): Promise<DispatchModel | undefined> {
+    const model = await this.read<DispatchModel>(`${PREFIX}/versions/${version}.json`);
+    if (model && model.format !== MODEL_FORMAT) {
+      throw new Error(
+        `dispatch model ${version} has format ${String(model.format)}, not ${MODEL_FORMAT}`,
+      );
+    }
+    return model;
   }
 
   put(model: DispatchModel): Promise<void> {

@@ -50,21 +50,23 @@ export interface Evaluation {
  * bigrams, a multinomial logistic regression, and a temperature fitted on a held-out slice so
  * that its probabilities mean what they say.
  */
+/** The artefact's format; a reader refuses any other (adapters/s3-dispatch-models.ts). */
+export const MODEL_FORMAT = 'hotline-dispatch-model/1';
+
 export interface DispatchModel {
-  format: 'hotline-dispatch-model/1';
+  format: typeof MODEL_FORMAT;
   version: string;
   trainedAt: string;
   topics: string[];
   vocabulary: string[];
   idf: number[];
   /**
-   * weights[k][j] × weightScale: topic k, feature j. Stored as whole hundredths: they are most
-   * of the artefact (topics × features numbers), `-12` takes two characters fewer than `-0.12`,
-   * and on the seed's held-back slice the ranking and log-loss are those of four decimals.
+   * weights[k][j]: topic k, feature j, to two decimals: they are most of the artefact (topics ×
+   * features numbers), and on the seed's held-back slice the ranking and log-loss are those of four.
+   * (Stored as plain numbers on purpose: code that reads them as they are must never misread a
+   * newer model; a scale factor would make an older deployment 100 times too confident.)
    */
   weights: number[][];
-  /** Absent: 1 (models promoted before 2026-11-30 stored the weights themselves). */
-  weightScale?: number;
   bias: number[];
   temperature: number;
   data: { seed: number; labelled: number; train: number; heldOut: number };
@@ -144,19 +146,6 @@ function chooseThreshold(model: DispatchModel, test: Example[]): number {
 type Sparse = { index: Int32Array; value: Float64Array };
 
 const indexCache = new WeakMap<DispatchModel, Map<string, number>>();
-const weightCache = new WeakMap<DispatchModel, Float64Array[]>();
-
-/** The weights themselves, scaled once per model (per container). */
-function weightsOf(model: DispatchModel): Float64Array[] {
-  let w = weightCache.get(model);
-  if (!w) {
-    const scale = model.weightScale ?? 1;
-    w = model.weights.map((row) => Float64Array.from(row, (x) => x * scale));
-    weightCache.set(model, w);
-  }
-  return w;
-}
-
 function featureIndex(model: DispatchModel): Map<string, number> {
   let index = indexCache.get(model);
   if (!index) {
@@ -213,7 +202,7 @@ function softmax(z: ArrayLike<number>, temperature = 1): Float64Array {
 /** Every topic's calibrated probability for a request, most likely first. */
 export function classify(model: DispatchModel, text: string, top = 3): Suggestion[] {
   const x = vectorise(tokens(text), featureIndex(model), model.idf);
-  const p = softmax(logits(x, weightsOf(model), model.bias), model.temperature);
+  const p = softmax(logits(x, model.weights, model.bias), model.temperature);
   return model.topics
     .map((topic, k) => ({ topic, probability: p[k]! }))
     .sort((a, b) => b.probability - a.probability)
@@ -373,7 +362,7 @@ export function evaluate(model: DispatchModel, examples: Example[], threshold = 
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
-const WEIGHT_SCALE = 0.01;
+const roundWeight = (x: number) => Math.round(x * 100) / 100;
 
 export interface Corpus {
   /** Requests written for the project (data/dispatch/seed.json). */
@@ -418,7 +407,7 @@ export function train(corpus: Corpus, options: TrainOptions = {}): DispatchModel
   const topicIndex = new Map(topics.map((t, k) => [t, k]));
   const index = featureIndex(model);
   const rows = test.map((e) => ({
-    z: logits(vectorise(tokens(e.text), index, model.idf), weightsOf(model), model.bias),
+    z: logits(vectorise(tokens(e.text), index, model.idf), model.weights, model.bias),
     y: topicIndex.get(e.topic)!,
   }));
   model.temperature = rows.length ? fitTemperature(rows) : 1;
@@ -457,14 +446,13 @@ function toModel(
   topics: string[],
 ): DispatchModel {
   return {
-    format: 'hotline-dispatch-model/1',
+    format: MODEL_FORMAT,
     version: '',
     trainedAt: o.now.toISOString(),
     topics,
     vocabulary: f.vocabulary,
     idf: Array.from(f.idf, round),
-    weights: f.weights.map((w) => Array.from(w, (x) => Math.round(x / WEIGHT_SCALE))),
-    weightScale: WEIGHT_SCALE,
+    weights: f.weights.map((w) => Array.from(w, roundWeight)),
     bias: Array.from(f.bias, round),
     temperature,
     data: { seed: 0, labelled: 0, train: 0, heldOut: 0 },

@@ -77,21 +77,6 @@ describe('the seed corpus and model', () => {
     expect(top.reduce((s, t) => s + t.probability, 0)).toBeLessThanOrEqual(1 + 1e-9);
   });
 
-  it('reads a model stored with its weights themselves (before weightScale) the same way', () => {
-    const scale = SEED_MODEL.weightScale!;
-    expect(SEED_MODEL.weights[0]!.every(Number.isInteger)).toBe(true);
-    const older = {
-      ...SEED_MODEL,
-      weights: SEED_MODEL.weights.map((w) => w.map((x) => x * scale)),
-      weightScale: undefined,
-    };
-    for (const text of ['半夜工地还在打桩，吵得孩子睡不着', '燃气灶打不着火，闻到煤气味']) {
-      const [a, b] = [classify(SEED_MODEL, text), classify(older, text)];
-      expect(b.map((s) => s.topic)).toEqual(a.map((s) => s.topic));
-      for (const [i, s] of b.entries()) expect(s.probability).toBeCloseTo(a[i]!.probability, 9);
-    }
-  });
-
   it('gives an empty or foreign request no confident topic', () => {
     const [top] = classify(SEED_MODEL, '...');
     expect(top!.probability).toBeLessThan(SEED_MODEL.threshold);

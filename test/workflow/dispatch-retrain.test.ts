@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -10,8 +10,10 @@ import {
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '#adapters/dynamodb/keys';
+import { S3DispatchModelStore } from '#adapters/s3-dispatch-models';
 import { readSeedModel } from '#adapters/seed-dispatch-model';
 import { shanghaiDate } from '#core/calendar';
+import { StoredModelClassifier } from '#core/dispatch-model/classifier';
 import { classify, type DispatchModel } from '#core/dispatch-model/model';
 import { LOCAL_DISPATCH_MODEL_BUCKET, type LocalStack } from '#local/stack';
 import { startTestStack } from '../support/local-stack.ts';
@@ -161,5 +163,33 @@ describe('the dispatch retraining workflow', () => {
     const missing = await run({ promote: '20990101-deadbeef' });
     expect(missing.status).toBe('FAILED');
     expect((await pointer())!.version).toBe(older);
+  });
+
+  it('a classifier refuses a promoted model in a format it does not know and keeps the seed', async () => {
+    const version = '20991231-f0f0f0f0';
+    const newer = { ...SEED_MODEL, version, format: 'hotline-dispatch-model/2' };
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: LOCAL_DISPATCH_MODEL_BUCKET,
+        Key: `dispatch-models/versions/${version}.json`,
+        Body: JSON.stringify(newer),
+      }),
+    );
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: LOCAL_DISPATCH_MODEL_BUCKET,
+        Key: 'dispatch-models/current.json',
+        Body: JSON.stringify({ version, promotedAt: stack.clock.now().toISOString() }),
+      }),
+    );
+    const errors: string[] = [];
+    const classifier = new StoredModelClassifier(
+      new S3DispatchModelStore(s3, LOCAL_DISPATCH_MODEL_BUCKET),
+      readSeedModel,
+      { onError: (error) => errors.push((error as Error).message) },
+    );
+    const answer = await classifier.suggest('燃气灶打不着火，闻到煤气味');
+    expect(answer.modelVersion).toBe(SEED_MODEL.version);
+    expect(errors).toEqual([expect.stringContaining('hotline-dispatch-model/2')]);
   });
 });
