@@ -4,6 +4,7 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTable } from '#adapters/dynamodb/schema';
 import { FUNCTIONS, type StreamSource } from '#functions/registry';
+import { countRequests, STREAM_RUNNER, stopCountingRequests } from '#local/request-counts';
 import { compilePattern, type LocalStreams, startLocalStreams } from '#local/streams';
 import {
   dynamoEndpoint,
@@ -45,6 +46,8 @@ beforeAll(async () => {
     region: LOCAL_REGION,
     table,
     pollMs: 50,
+    // Described at start only: the count of DescribeStream below is of the second instance's.
+    rediscoverMs: 600_000,
     retryDelayMs: () => 5,
     consumers: [
       {
@@ -94,6 +97,42 @@ describe('the local event source mapping on the table stream', () => {
     });
     expect(typeof record.dynamodb?.ApproximateCreationDateTime).toBe('number');
     expect(record.eventID).toBeTruthy();
+  });
+
+  it('describes the stream once for every mapping, not at each poll, and still delivers to each', async () => {
+    const got: Record<string, string[]> = { a: [], b: [] };
+    const consumer = (name: 'a' | 'b') => ({
+      name,
+      source,
+      invoke: async (event: DynamoDBStreamEvent) => {
+        got[name]!.push(...event.Records.map(pkOf));
+      },
+    });
+    const counts = countRequests();
+    const two = await startLocalStreams({
+      endpoint: dynamoEndpoint(),
+      region: LOCAL_REGION,
+      table,
+      pollMs: 20,
+      rediscoverMs: 600_000,
+      consumers: [consumer('a'), consumer('b')],
+    });
+    try {
+      for (const pk of ['T#shared-1', 'T#shared-2', 'T#shared-3']) {
+        await put(pk);
+        await two.drain();
+      }
+      await two.drain();
+    } finally {
+      await two.close();
+      stopCountingRequests();
+    }
+    expect(got.a).toEqual(['T#shared-1', 'T#shared-2', 'T#shared-3']);
+    expect(got.b).toEqual(got.a);
+    const runner = counts.byOrigin[STREAM_RUNNER] ?? {};
+    // One DescribeStream at start for both mappings; each drain only reads the open shard.
+    expect(runner['DynamoDB Streams DescribeStream']).toBe(1);
+    expect(runner['DynamoDB Streams GetRecords']).toBeGreaterThanOrEqual(2 * 4);
   });
 
   it('bisects a failing batch, retries the poison record, sets it aside and reads on', async () => {
