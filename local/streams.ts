@@ -11,6 +11,7 @@ import {
   type Shard,
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
+import { Client } from '@smithy/core/client';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { StreamSource } from '#functions/registry';
 
@@ -65,6 +66,39 @@ export interface LocalStreamsOptions {
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/** DynamoDB operations that never change the table (nor write its stream). */
+const READ_ONLY = /^(Get|BatchGet|Query|Scan|TransactGet|Describe|List)/;
+let tableChanges = 0;
+let watchingChanges = false;
+
+/**
+ * Counts every DynamoDB request other than a read this process has seen answered. DynamoDB Local
+ * writes a change's stream record with the change, so a drain that finds the count where it was
+ * when every shard was last read to its end has nothing to read: on a simulated day most drains
+ * (two per mapping at each step of the clock) found nothing. Changes made elsewhere (another
+ * process, TTL) are read by the polling loop.
+ */
+function watchTableChanges(): void {
+  if (watchingChanges) return;
+  watchingChanges = true;
+  type Send = (this: { config: unknown }, command: object, ...rest: unknown[]) => Promise<unknown>;
+  const prototype = Client.prototype as unknown as { send: Send };
+  const send = prototype.send;
+  prototype.send = function (command, ...rest) {
+    const sent = send.call(this, command, ...rest);
+    if (
+      (this.config as { serviceId?: string }).serviceId === 'DynamoDB' &&
+      !READ_ONLY.test(command.constructor.name)
+    ) {
+      const counted = () => {
+        tableChanges++;
+      };
+      sent.then(counted, counted);
+    }
+    return sent;
+  };
+}
+
 /**
  * Runs the table's stream consumers against DynamoDB Local's stream (the Streams API on the same
  * endpoint), as Lambda's event source mapping does: records in order per shard, filtered by the
@@ -73,6 +107,7 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
  * `maxRecordAgeSeconds`) the records are set aside as a dead letter and reading goes on.
  */
 export async function startLocalStreams(options: LocalStreamsOptions): Promise<LocalStreams> {
+  watchTableChanges();
   const dynamodb = new DynamoDBClient({
     endpoint: options.endpoint,
     region: options.region,
@@ -178,6 +213,8 @@ class Mapping {
   private lock: Promise<unknown> = Promise.resolve();
   private loop: Promise<void> = Promise.resolve();
   private readonly matchers: Matcher[];
+  /** `tableChanges` when a poll last found every shard read to its end; -1: not yet. */
+  private quietAt = -1;
   delivered = 0;
 
   constructor(
@@ -217,7 +254,8 @@ class Mapping {
   }
 
   async drain(): Promise<void> {
-    while ((await this.exclusive(() => this.pollOnce())) > 0);
+    const unchanged = () => this.quietAt === tableChanges;
+    while ((await this.exclusive(async () => (unchanged() ? 0 : this.pollOnce()))) > 0);
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -249,6 +287,7 @@ class Mapping {
 
   /** One read of every shard; returns how many records the stream had. */
   private async pollOnce(): Promise<number> {
+    const changes = tableChanges;
     let seen = 0;
     for (;;) {
       await this.discover('TRIM_HORIZON');
@@ -278,7 +317,10 @@ class Mapping {
         if (records.length > 0) await this.deliver(shard.id, records);
       }
       // A shard that ended has children to read now, or a drain could stop before them.
-      if (!ended) return seen;
+      if (!ended) {
+        if (seen === 0) this.quietAt = changes;
+        return seen;
+      }
       this.shardList.markStale();
     }
   }

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTable } from '#adapters/dynamodb/schema';
+import { runAsFunction } from '#adapters/function-env';
 import { FUNCTIONS, type StreamSource } from '#functions/registry';
 import { countRequests, STREAM_RUNNER, stopCountingRequests } from '#local/request-counts';
 import { compilePattern, type LocalStreams, startLocalStreams } from '#local/streams';
@@ -99,7 +100,7 @@ describe('the local event source mapping on the table stream', () => {
     expect(record.eventID).toBeTruthy();
   });
 
-  it('describes the stream once for every mapping, not at each poll, and still delivers to each', async () => {
+  it('describes the stream once for every mapping, reads it only after a change, and delivers to each', async () => {
     const got: Record<string, string[]> = { a: [], b: [] };
     const consumer = (name: 'a' | 'b') => ({
       name,
@@ -113,26 +114,40 @@ describe('the local event source mapping on the table stream', () => {
       endpoint: dynamoEndpoint(),
       region: LOCAL_REGION,
       table,
-      pollMs: 20,
+      // The polling loop reads once at start, then sleeps: every later read is a drain's.
+      pollMs: 600_000,
       rediscoverMs: 600_000,
       consumers: [consumer('a'), consumer('b')],
     });
+    // The drains' requests are counted under an origin of their own, apart from the other
+    // instance's polling loop.
+    const drain = () => runAsFunction({ name: 'drains', env: {} }, () => two.drain());
+    const reads = () => counts.byOrigin.drains?.['DynamoDB Streams GetRecords'] ?? 0;
     try {
+      await drain();
+      const quiet = reads();
+      await drain();
+      await drain();
+      expect(reads()).toBe(quiet);
       for (const pk of ['T#shared-1', 'T#shared-2', 'T#shared-3']) {
         await put(pk);
-        await two.drain();
+        const before = reads();
+        await drain();
+        // Each mapping reads the records, then finds the shard read to its end.
+        expect(reads() - before).toBe(2 * 2);
       }
-      await two.drain();
+      const after = reads();
+      await drain();
+      expect(reads()).toBe(after);
     } finally {
       await two.close();
       stopCountingRequests();
     }
     expect(got.a).toEqual(['T#shared-1', 'T#shared-2', 'T#shared-3']);
     expect(got.b).toEqual(got.a);
-    const runner = counts.byOrigin[STREAM_RUNNER] ?? {};
-    // One DescribeStream at start for both mappings; each drain only reads the open shard.
-    expect(runner['DynamoDB Streams DescribeStream']).toBe(1);
-    expect(runner['DynamoDB Streams GetRecords']).toBeGreaterThanOrEqual(2 * 4);
+    // One DescribeStream at start for both mappings, none per poll while no shard ends.
+    expect(counts.byOrigin[STREAM_RUNNER]?.['DynamoDB Streams DescribeStream']).toBe(1);
+    expect(counts.byOrigin.drains?.['DynamoDB Streams DescribeStream']).toBeUndefined();
   });
 
   it('bisects a failing batch, retries the poison record, sets it aside and reads on', async () => {
