@@ -96,6 +96,32 @@ export function snapshotCounts(c: RequestCounts): RequestCounts {
   return structuredClone(c);
 }
 
+/**
+ * Requests per ticket in groups: `groupOf` names an origin's group (`undefined`: the system's own,
+ * what AWS would also see), e.g. `local-only` for the stack's origins.
+ */
+export function summarizeCounts(
+  c: RequestCounts,
+  tickets: number,
+  groupOf: (origin: string) => string | undefined,
+): string {
+  const groups = new Map<string, { all: number; dynamodb: number }>();
+  for (const [origin, row] of Object.entries(c.byOrigin)) {
+    const name = groupOf(origin) ?? 'the system (what AWS would see)';
+    const g = groups.get(name) ?? { all: 0, dynamodb: 0 };
+    for (const [op, n] of Object.entries(row)) {
+      g.all += n;
+      if (op.startsWith('DynamoDB')) g.dynamodb += n;
+    }
+    groups.set(name, g);
+  }
+  const per = (n: number) => (tickets ? (n / tickets).toFixed(2) : '-');
+  return [...groups]
+    .sort((a, b) => b[1].all - a[1].all)
+    .map(([name, g]) => `    ${name}: ${per(g.all)} per ticket (${per(g.dynamodb)} to DynamoDB)`)
+    .join('\n');
+}
+
 /** A plain-text table: per origin its total and operations, largest first, per ticket beside. */
 export function formatCounts(c: RequestCounts, tickets: number): string {
   const total = (row: Record<string, number>) => Object.values(row).reduce((s, n) => s + n, 0);

@@ -22,7 +22,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatCounts } from '#local/request-counts';
+import { formatCounts, summarizeCounts } from '#local/request-counts';
 import { DEFAULT_MIX, type Mix, PRESETS, type PresetName } from './plan.ts';
 import { costPerTicket, dispatchSummary, writeReport } from './report.ts';
 import { metricDiscrepancies, type Progress, runSimulation } from './run.ts';
@@ -162,7 +162,18 @@ out(
   `  report: ${paths.html}\n          ${paths.json}${paths.bulletin ? `\n          ${paths.bulletin}` : ''}`,
 );
 if (result.requests) {
-  out(`  AWS SDK requests during the simulation (per ticket: ${t.tickets} tickets):`);
+  // Only the simulator calls these functions (GET /tickets/{id}, /metrics, /callbacks).
+  const simulatorReads = new Set(['get-ticket', 'metrics', 'callbacks']);
+  const groupOf = (origin: string) =>
+    origin.startsWith('local:')
+      ? 'local only (stream runner, stack)'
+      : simulatorReads.has(origin)
+        ? "the simulator's own reads"
+        : origin === 'resume-stalled'
+          ? 'resume-stalled (a schedule: per virtual day, not per ticket)'
+          : undefined;
+  out(`  AWS SDK requests during the simulation (${t.tickets} tickets):`);
+  out(summarizeCounts(result.requests.run, t.tickets, groupOf));
   out(formatCounts(result.requests.run, t.tickets));
   out('  … and while collecting the results:');
   out(formatCounts(result.requests.collect, t.tickets));
