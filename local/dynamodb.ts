@@ -32,7 +32,7 @@ export interface DynamoDbLocalOptions {
   javaCommand?: string;
   /** How long to wait for the first answered request. */
   startTimeoutMs?: number;
-  /** Extra JVM options, placed before `-jar`. */
+  /** Extra JVM options, placed before `-jar`. Omitted: `DYNAMODB_LOCAL_JVM_ARGS`, split on spaces. */
   jvmArgs?: string[];
   /** Names the port flag in the "port in use" message, e.g. `--dynamodb-port`. */
   portFlag?: string;
@@ -78,7 +78,8 @@ export async function startDynamoDbLocal(
   const storage = options.dataDir ? ['-dbPath', resolve(options.dataDir)] : ['-inMemory'];
   if (options.dataDir) await mkdir(resolve(options.dataDir), { recursive: true });
   const args = [
-    ...(options.jvmArgs ?? []),
+    // From the environment too, so JVM options can be tried on any run without a code change.
+    ...(options.jvmArgs ?? process.env.DYNAMODB_LOCAL_JVM_ARGS?.split(/\s+/).filter(Boolean) ?? []),
     `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
     '-jar',
     join(jarDir, 'DynamoDBLocal.jar'),

@@ -250,14 +250,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(dataDir ? { deadLetterFile: join(dataDir, 'stream-dead-letters.jsonl') } : {}),
     });
     closers.push(() => streams.close());
+    // Scheduled work the clock set off (resume-stalled, a bulletin run's start) and not yet
+    // done: idle waits for it, or how often a schedule fires depends on the machine's speed.
+    const scheduled = new Set<Promise<unknown>>();
+    const tracked = <T>(work: Promise<T>): Promise<T> => {
+      scheduled.add(work);
+      const done = () => scheduled.delete(work);
+      work.then(done, done);
+      return work;
+    };
     // Idle means the stream consumers too: a stored ticket's execution starts from the stream.
     const settle = async (timeoutMs?: number) => {
       for (;;) {
+        while (scheduled.size > 0) await Promise.allSettled([...scheduled]);
         await streams.drain();
         const mark = streams.delivered();
         await sfn.waitForIdle(timeoutMs);
         await streams.drain();
-        if (streams.delivered() === mark) return;
+        if (streams.delivered() === mark && scheduled.size === 0) return;
       }
     };
 
@@ -265,8 +275,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let manualRuns = 0;
     const startBulletin = (name = `manual-${clock.nowMs()}-${++manualRuns}`) =>
       startBulletinRun(sfn.url, bulletinRun.arn, name);
-    const stopSchedule = runBulletinSchedule(assembly, clock, startBulletin, (error) =>
-      console.error(`bulletin schedule: ${(error as Error).message}`),
+    const stopSchedule = runBulletinSchedule(
+      assembly,
+      clock,
+      (name) => tracked(startBulletin(name)),
+      (error) => console.error(`bulletin schedule: ${(error as Error).message}`),
     );
     closers.push(async () => stopSchedule());
     // Functions the CDK app runs on a schedule (resume-stalled), fired on the virtual clock.
@@ -276,7 +289,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         spec.schedule,
         undefined,
         clock,
-        () => invokeFunction(key as FunctionKey, {}),
+        () => tracked(invokeFunction(key as FunctionKey, {})),
         (error) => console.error(`${key} schedule: ${(error as Error).message}`),
       );
       closers.push(async () => stop());

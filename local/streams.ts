@@ -11,6 +11,7 @@ import {
   type Shard,
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
+import { Client } from '@smithy/core/client';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { StreamSource } from '#functions/registry';
 
@@ -51,6 +52,11 @@ export interface LocalStreamsOptions {
   consumers: StreamConsumer[];
   /** How often an idle shard is read again (Lambda reads each shard about four times a second). */
   pollMs?: number;
+  /**
+   * How old the shard list may get before it is described again even though no shard ended
+   * (omitted: 1 s of wall time). A shard that ends always has the list described again at once.
+   */
+  rediscoverMs?: number;
   /** Pause before the n-th retry of a failing batch (omitted: 100 ms doubling, at most 2 s). */
   retryDelayMs?: (retry: number) => number;
   /** Dead letters are also appended here as JSON lines (the local on-failure destination). */
@@ -60,6 +66,39 @@ export interface LocalStreamsOptions {
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/** DynamoDB operations that never change the table (nor write its stream). */
+const READ_ONLY = /^(Get|BatchGet|Query|Scan|TransactGet|Describe|List)/;
+let tableChanges = 0;
+let watchingChanges = false;
+
+/**
+ * Counts every DynamoDB request other than a read this process has seen answered. DynamoDB Local
+ * writes a change's stream record with the change, so a drain that finds the count where it was
+ * when every shard was last read to its end has nothing to read: on a simulated day most drains
+ * (two per mapping at each step of the clock) found nothing. Changes made elsewhere (another
+ * process, TTL) are read by the polling loop.
+ */
+function watchTableChanges(): void {
+  if (watchingChanges) return;
+  watchingChanges = true;
+  type Send = (this: { config: unknown }, command: object, ...rest: unknown[]) => Promise<unknown>;
+  const prototype = Client.prototype as unknown as { send: Send };
+  const send = prototype.send;
+  prototype.send = function (command, ...rest) {
+    const sent = send.call(this, command, ...rest);
+    if (
+      (this.config as { serviceId?: string }).serviceId === 'DynamoDB' &&
+      !READ_ONLY.test(command.constructor.name)
+    ) {
+      const counted = () => {
+        tableChanges++;
+      };
+      sent.then(counted, counted);
+    }
+    return sent;
+  };
+}
+
 /**
  * Runs the table's stream consumers against DynamoDB Local's stream (the Streams API on the same
  * endpoint), as Lambda's event source mapping does: records in order per shard, filtered by the
@@ -68,6 +107,7 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
  * `maxRecordAgeSeconds`) the records are set aside as a dead letter and reading goes on.
  */
 export async function startLocalStreams(options: LocalStreamsOptions): Promise<LocalStreams> {
+  watchTableChanges();
   const dynamodb = new DynamoDBClient({
     endpoint: options.endpoint,
     region: options.region,
@@ -83,9 +123,10 @@ export async function startLocalStreams(options: LocalStreamsOptions): Promise<L
     credentials,
   });
   const letters: StreamDeadLetter[] = [];
+  const shardList = new ShardList(client, streamArn, options.rediscoverMs ?? 1_000);
   const mappings = options.consumers.map(
     (consumer) =>
-      new Mapping(client, streamArn, options, consumer, (letter) => {
+      new Mapping(client, streamArn, shardList, options, consumer, (letter) => {
         letters.push(letter);
         if (options.deadLetterFile)
           appendFileSync(options.deadLetterFile, `${JSON.stringify(letter)}\n`);
@@ -105,6 +146,61 @@ export async function startLocalStreams(options: LocalStreamsOptions): Promise<L
   };
 }
 
+/**
+ * The stream's shards, described once for every mapping. Shards change only when one ends (its
+ * children are created as it closes), so DescribeStream is sent again when a reader reached the
+ * end of a shard or the list is older than `maxAgeMs`, not at each poll of each mapping: on a
+ * simulated day those polls were as many requests as the reads themselves.
+ */
+export class ShardList {
+  private shards: Shard[] = [];
+  private describedAt = Number.NEGATIVE_INFINITY;
+  private stale = true;
+  private pending: Promise<void> | undefined;
+
+  constructor(
+    private readonly client: DynamoDBStreamsClient,
+    private readonly streamArn: string,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  /** A reader reached the end of a shard (or lost its place): describe the stream again. */
+  markStale(): void {
+    this.stale = true;
+  }
+
+  async current(): Promise<readonly Shard[]> {
+    // A list described while a shard was ending may miss its children: describe until it is not.
+    while (this.stale || performance.now() - this.describedAt >= this.maxAgeMs) {
+      this.pending ??= this.describe().finally(() => {
+        this.pending = undefined;
+      });
+      await this.pending;
+    }
+    return this.shards;
+  }
+
+  private async describe(): Promise<void> {
+    this.stale = false;
+    let start: string | undefined;
+    const found: Shard[] = [];
+    try {
+      do {
+        const page = await this.client.send(
+          new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start }),
+        );
+        found.push(...(page.StreamDescription?.Shards ?? []));
+        start = page.StreamDescription?.LastEvaluatedShardId;
+      } while (start);
+    } catch (error) {
+      this.stale = true;
+      throw error;
+    }
+    this.shards = found;
+    this.describedAt = performance.now();
+  }
+}
+
 interface ShardReader {
   id: string;
   parentId: string | undefined;
@@ -117,11 +213,14 @@ class Mapping {
   private lock: Promise<unknown> = Promise.resolve();
   private loop: Promise<void> = Promise.resolve();
   private readonly matchers: Matcher[];
+  /** `tableChanges` when a poll last found every shard read to its end; -1: not yet. */
+  private quietAt = -1;
   delivered = 0;
 
   constructor(
     private readonly client: DynamoDBStreamsClient,
     private readonly streamArn: string,
+    private readonly shardList: ShardList,
     private readonly options: LocalStreamsOptions,
     private readonly consumer: StreamConsumer,
     private readonly deadLetter: (letter: StreamDeadLetter) => void,
@@ -155,7 +254,8 @@ class Mapping {
   }
 
   async drain(): Promise<void> {
-    while ((await this.exclusive(() => this.pollOnce())) > 0);
+    const unchanged = () => this.quietAt === tableChanges;
+    while ((await this.exclusive(async () => (unchanged() ? 0 : this.pollOnce()))) > 0);
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -165,16 +265,7 @@ class Mapping {
   }
 
   private async discover(position: 'LATEST' | 'TRIM_HORIZON'): Promise<void> {
-    let start: string | undefined;
-    const found: Shard[] = [];
-    do {
-      const page = await this.client.send(
-        new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start }),
-      );
-      found.push(...(page.StreamDescription?.Shards ?? []));
-      start = page.StreamDescription?.LastEvaluatedShardId;
-    } while (start);
-    for (const shard of found) {
+    for (const shard of await this.shardList.current()) {
       const id = shard.ShardId as string;
       if (this.shards.has(id)) continue;
       const closed = shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
@@ -196,31 +287,42 @@ class Mapping {
 
   /** One read of every shard; returns how many records the stream had. */
   private async pollOnce(): Promise<number> {
+    const changes = tableChanges;
     let seen = 0;
-    await this.discover('TRIM_HORIZON');
-    for (const shard of this.shards.values()) {
-      // A child shard waits until its parent is read to the end: order per item is kept.
-      const parent = shard.parentId ? this.shards.get(shard.parentId) : undefined;
-      if (!shard.iterator || parent?.iterator) continue;
-      let output: Awaited<ReturnType<typeof this.getRecords>>;
-      try {
-        output = await this.getRecords(shard.iterator);
-      } catch (error) {
-        if (
-          error instanceof ExpiredIteratorException ||
-          error instanceof TrimmedDataAccessException
-        ) {
-          shard.iterator = null;
-          continue;
+    for (;;) {
+      await this.discover('TRIM_HORIZON');
+      let ended = false;
+      for (const shard of this.shards.values()) {
+        // A child shard waits until its parent is read to the end: order per item is kept.
+        const parent = shard.parentId ? this.shards.get(shard.parentId) : undefined;
+        if (!shard.iterator || parent?.iterator) continue;
+        let output: Awaited<ReturnType<typeof this.getRecords>>;
+        try {
+          output = await this.getRecords(shard.iterator);
+        } catch (error) {
+          if (
+            error instanceof ExpiredIteratorException ||
+            error instanceof TrimmedDataAccessException
+          ) {
+            shard.iterator = null;
+            ended = true;
+            continue;
+          }
+          throw error;
         }
-        throw error;
+        shard.iterator = output.NextShardIterator ?? null;
+        if (!shard.iterator) ended = true;
+        const records = output.Records ?? [];
+        seen += records.length;
+        if (records.length > 0) await this.deliver(shard.id, records);
       }
-      shard.iterator = output.NextShardIterator ?? null;
-      const records = output.Records ?? [];
-      seen += records.length;
-      if (records.length > 0) await this.deliver(shard.id, records);
+      // A shard that ended has children to read now, or a drain could stop before them.
+      if (!ended) {
+        if (seen === 0) this.quietAt = changes;
+        return seen;
+      }
+      this.shardList.markStale();
     }
-    return seen;
   }
 
   private getRecords(iterator: string) {

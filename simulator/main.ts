@@ -2,7 +2,10 @@
  * npm run simulate -- [prefecture|beijing] [--volume N] [--days D] [--seed S] [--speed X]
  *                     [--fraction F] [--step-minutes M] [--mix mix.json] [--concurrency C]
  *                     [--horizon-days H] [--out DIR] [--dynamodb-endpoint URL --table NAME]
- *                     [--suggest F] [--operator-error E]
+ *                     [--suggest F] [--operator-error E] [--count-requests]
+ *
+ * --count-requests counts every AWS SDK request by origin (each function; the local stream
+ * runner; the stack's plumbing) and operation, during the simulation and while collecting.
  *
  * --suggest F files that share of the dispatched calls without a topic, in a caller's own words
  * (the independent evaluation set's requests): the dispatch model chooses (智能派单), and a unit
@@ -19,6 +22,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { formatCounts, summarizeCounts } from '#local/request-counts';
 import { DEFAULT_MIX, type Mix, PRESETS, type PresetName } from './plan.ts';
 import { costPerTicket, dispatchSummary, writeReport } from './report.ts';
 import { metricDiscrepancies, type Progress, runSimulation } from './run.ts';
@@ -41,6 +45,7 @@ const { values, positionals } = parseArgs({
     out: { type: 'string', default: '.local/simulation' },
     suggest: { type: 'string' },
     'operator-error': { type: 'string' },
+    'count-requests': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -121,6 +126,7 @@ const result = await runSimulation({
   ...(values['dynamodb-endpoint'] ? { dynamodbEndpoint: values['dynamodb-endpoint'] } : {}),
   ...(values.table ? { tableName: values.table } : {}),
   onProgress: showProgress,
+  ...(values['count-requests'] ? { countRequests: true } : {}),
 });
 const paths = writeReport(result, label, values.out);
 const t = result.throughput;
@@ -155,6 +161,23 @@ if (result.bulletin) out(`  bulletin: ${result.bulletin.note}`);
 out(
   `  report: ${paths.html}\n          ${paths.json}${paths.bulletin ? `\n          ${paths.bulletin}` : ''}`,
 );
+if (result.requests) {
+  // Only the simulator calls these functions (GET /tickets/{id}, /metrics, /callbacks).
+  const simulatorReads = new Set(['get-ticket', 'metrics', 'callbacks']);
+  const groupOf = (origin: string) =>
+    origin.startsWith('local:')
+      ? 'local only (stream runner, stack)'
+      : simulatorReads.has(origin)
+        ? "the simulator's own reads"
+        : origin === 'resume-stalled'
+          ? 'resume-stalled (a schedule: per virtual day, not per ticket)'
+          : undefined;
+  out(`  AWS SDK requests during the simulation (${t.tickets} tickets):`);
+  out(summarizeCounts(result.requests.run, t.tickets, groupOf));
+  out(formatCounts(result.requests.run, t.tickets));
+  out('  … and while collecting the results:');
+  out(formatCounts(result.requests.collect, t.tickets));
+}
 if (result.errors.length) out(`  first errors: ${result.errors.slice(0, 5).join(' | ')}`);
 process.exitCode =
   result.mismatches.length === 0 && result.errors.length === 0 && discrepancies.length === 0

@@ -11,6 +11,13 @@ import { signStandardWebhook } from '#core/phone/standard-webhooks';
 import { METRIC_COUNTERS, type MetricCounter, type Ticket } from '#core/ticket';
 import sampleCounty from '#data/sample-county.json' with { type: 'json' };
 import { invocationCounts } from '#local/functions';
+import {
+  countRequests,
+  type RequestCounts,
+  snapshotCounts,
+  stopCountingRequests,
+  subtractCounts,
+} from '#local/request-counts';
 import { type LocalStack, startLocalStack } from '#local/stack';
 import { startSimulatedPbx } from './pbx.ts';
 import {
@@ -42,6 +49,8 @@ export interface SimulationOptions {
   tableName?: string;
   /** Publish a bulletin when unreasonable applications were approved. */
   bulletin?: boolean;
+  /** Count every AWS SDK request by origin and operation (result.requests). */
+  countRequests?: boolean;
   onProgress?: (progress: Progress) => void;
 }
 
@@ -116,6 +125,11 @@ export interface SimulationResult {
   };
   /** 智能派单 (mix.suggest, mix.operatorError): how the calls without the right topic fared. */
   dispatch?: DispatchFigures;
+  /**
+   * With `countRequests`: every AWS SDK request, from the stack's start to the end of the
+   * simulation (`run`), and while the simulator reads its results back (`collect`).
+   */
+  requests?: { run: RequestCounts; collect: RequestCounts };
   errors: string[];
 }
 
@@ -303,6 +317,7 @@ interface Record_ {
 
 export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
   const wall0 = performance.now();
+  const requestCounts = options.countRequests ? countRequests() : undefined;
   // Invocation counts are per process: a second run in the same process counts from here.
   const invocationsBefore = new Map(invocationCounts());
   const stepMs = (options.stepMinutes ?? 15) * MINUTE;
@@ -797,6 +812,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 
     // ─── What the system says happened ────────────────────────────────────────────────────
     const collect0 = performance.now();
+    const runRequests = requestCounts && snapshotCounts(requestCounts);
     const outcomes: TicketOutcome[] = [];
     const histories = new Map<number, { at: number; to: string }[]>();
     await Promise.all(
@@ -1032,11 +1048,20 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       ...(plan.some((p) => p.topicless || p.operatorTopic)
         ? { dispatch: dispatchFigures(records) }
         : {}),
+      ...(requestCounts && runRequests
+        ? {
+            requests: {
+              run: runRequests,
+              collect: subtractCounts(snapshotCounts(requestCounts), runRequests),
+            },
+          }
+        : {}),
       errors,
     };
   } finally {
     await stack?.close();
     await pbx.close();
+    if (requestCounts) stopCountingRequests();
   }
 }
 

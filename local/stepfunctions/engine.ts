@@ -93,6 +93,9 @@ function isValidName(name: string): boolean {
   return true;
 }
 
+/** A waitForIdle that sleeps looks again after this long even if nothing told it to. */
+const IDLE_FALLBACK_MS = 50;
+
 class Execution implements ExecutionRun {
   status: ExecutionStatus = 'RUNNING';
   stopMs?: number;
@@ -101,7 +104,9 @@ class Execution implements ExecutionRun {
   cause?: string;
   readonly history: HistoryEvent[] = [];
   readonly stats = { stateTransitions: 0, lambdaInvocations: 0 };
-  parked = 0;
+  /** Called when the execution parks or resumes: the engine's idle check depends on it. */
+  onMove: () => void = () => {};
+  private parkedCount = 0;
   finished: Promise<void> = Promise.resolve();
   readonly controller = new AbortController();
   private readonly entries = new Map<
@@ -130,6 +135,16 @@ class Execution implements ExecutionRun {
       },
       { once: true },
     );
+  }
+
+  /** Waits in progress on the clock or a task token (the execution cannot move by itself). */
+  get parked(): number {
+    return this.parkedCount;
+  }
+
+  set parked(count: number) {
+    this.parkedCount = count;
+    this.onMove();
   }
 
   get signal(): AbortSignal {
@@ -190,6 +205,10 @@ export class Engine implements TaskHost {
   private seq = 0;
   private lambdasInFlight = 0;
   private progress = 0;
+  /** Executions still RUNNING: the idle check looks at these, not at every finished one. */
+  private readonly running = new Set<Execution>();
+  /** waitForIdle callers sleeping until something moves. */
+  private readonly movers = new Set<() => void>();
 
   private constructor(
     options: EngineOptions,
@@ -441,7 +460,30 @@ export class Engine implements TaskHost {
       if (Date.now() > deadline) {
         throw new Error(`the local Step Functions endpoint was still busy after ${timeoutMs} ms`);
       }
+      // Busy (a Lambda runs, an execution moves): sleep until something moves instead of
+      // turning the event loop round and round, which took a core from DynamoDB Local.
+      if (!this.isIdle()) await this.nextMove(deadline);
     }
+  }
+
+  /** Resolves when the engine next moves, or after a short real-time fallback. */
+  private nextMove(deadline: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const wake = () => {
+        clearTimeout(timer);
+        this.movers.delete(wake);
+        resolve();
+      };
+      timer = setTimeout(wake, Math.max(0, Math.min(IDLE_FALLBACK_MS, deadline - Date.now())));
+      this.movers.add(wake);
+    });
+  }
+
+  /** Something happened: an event, a Lambda started or ended, an execution parked or resumed. */
+  private moved(): void {
+    this.progress += 1;
+    if (this.movers.size > 0) for (const wake of [...this.movers]) wake();
   }
 
   async close(): Promise<void> {
@@ -468,7 +510,7 @@ export class Engine implements TaskHost {
   async invokeLambda(run: ExecutionRun, functionArn: string, payload: Json): Promise<Json> {
     run.stats.lambdaInvocations += 1;
     this.lambdasInFlight += 1;
-    this.progress += 1;
+    this.moved();
     try {
       // A copy, so that a function cannot change the interpreter's data behind its back.
       const result = await this.invoker(functionArn, structuredClone(payload));
@@ -477,7 +519,7 @@ export class Engine implements TaskHost {
       throw lambdaFailure(thrown);
     } finally {
       this.lambdasInFlight -= 1;
-      this.progress += 1;
+      this.moved();
     }
   }
 
@@ -556,6 +598,8 @@ export class Engine implements TaskHost {
       context,
     );
     this.executions.set(arn, execution);
+    this.running.add(execution);
+    execution.onMove = () => this.moved();
     machine.executions.push(execution);
     this.append(execution, 'ExecutionStarted', 'executionStartedEventDetails', {
       input,
@@ -605,7 +649,7 @@ export class Engine implements TaskHost {
   ): Promise<void> {
     try {
       for await (const event of events) {
-        this.progress += 1;
+        this.moved();
         this.onInterpreterEvent(execution, event);
       }
     } catch {
@@ -667,6 +711,7 @@ export class Engine implements TaskHost {
     outcome: { ok: true; output: unknown } | { ok: false; error: unknown },
   ): void {
     if (execution.status !== 'RUNNING') return;
+    this.running.delete(execution);
     execution.stopMs = this.clock.nowMs();
     if (outcome.ok) {
       execution.status = 'SUCCEEDED';
@@ -693,6 +738,7 @@ export class Engine implements TaskHost {
     cause: string | undefined,
   ): void {
     if (execution.status !== 'RUNNING') return;
+    this.running.delete(execution);
     execution.status = status;
     execution.stopMs = this.clock.nowMs();
     execution.error = error;
@@ -721,7 +767,7 @@ export class Engine implements TaskHost {
       event.details = details;
     }
     execution.history.push(event);
-    this.progress += 1;
+    this.moved();
   }
 
   private stateType(execution: Execution, stateName: string): string {
@@ -730,7 +776,7 @@ export class Engine implements TaskHost {
 
   private isIdle(): boolean {
     if (this.lambdasInFlight > 0) return false;
-    for (const execution of this.executions.values()) {
+    for (const execution of this.running) {
       if (execution.status === 'RUNNING' && execution.parked === 0) return false;
     }
     return true;

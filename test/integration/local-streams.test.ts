@@ -3,7 +3,9 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTable } from '#adapters/dynamodb/schema';
+import { runAsFunction } from '#adapters/function-env';
 import { FUNCTIONS, type StreamSource } from '#functions/registry';
+import { countRequests, STREAM_RUNNER, stopCountingRequests } from '#local/request-counts';
 import { compilePattern, type LocalStreams, startLocalStreams } from '#local/streams';
 import {
   dynamoEndpoint,
@@ -45,6 +47,8 @@ beforeAll(async () => {
     region: LOCAL_REGION,
     table,
     pollMs: 50,
+    // Described at start only: the count of DescribeStream below is of the second instance's.
+    rediscoverMs: 600_000,
     retryDelayMs: () => 5,
     consumers: [
       {
@@ -94,6 +98,56 @@ describe('the local event source mapping on the table stream', () => {
     });
     expect(typeof record.dynamodb?.ApproximateCreationDateTime).toBe('number');
     expect(record.eventID).toBeTruthy();
+  });
+
+  it('describes the stream once for every mapping, reads it only after a change, and delivers to each', async () => {
+    const got: Record<string, string[]> = { a: [], b: [] };
+    const consumer = (name: 'a' | 'b') => ({
+      name,
+      source,
+      invoke: async (event: DynamoDBStreamEvent) => {
+        got[name]!.push(...event.Records.map(pkOf));
+      },
+    });
+    const counts = countRequests();
+    const two = await startLocalStreams({
+      endpoint: dynamoEndpoint(),
+      region: LOCAL_REGION,
+      table,
+      // The polling loop reads once at start, then sleeps: every later read is a drain's.
+      pollMs: 600_000,
+      rediscoverMs: 600_000,
+      consumers: [consumer('a'), consumer('b')],
+    });
+    // The drains' requests are counted under an origin of their own, apart from the other
+    // instance's polling loop.
+    const drain = () => runAsFunction({ name: 'drains', env: {} }, () => two.drain());
+    const reads = () => counts.byOrigin.drains?.['DynamoDB Streams GetRecords'] ?? 0;
+    try {
+      await drain();
+      const quiet = reads();
+      await drain();
+      await drain();
+      expect(reads()).toBe(quiet);
+      for (const pk of ['T#shared-1', 'T#shared-2', 'T#shared-3']) {
+        await put(pk);
+        const before = reads();
+        await drain();
+        // Each mapping reads the records, then finds the shard read to its end.
+        expect(reads() - before).toBe(2 * 2);
+      }
+      const after = reads();
+      await drain();
+      expect(reads()).toBe(after);
+    } finally {
+      await two.close();
+      stopCountingRequests();
+    }
+    expect(got.a).toEqual(['T#shared-1', 'T#shared-2', 'T#shared-3']);
+    expect(got.b).toEqual(got.a);
+    // One DescribeStream at start for both mappings, none per poll while no shard ends.
+    expect(counts.byOrigin[STREAM_RUNNER]?.['DynamoDB Streams DescribeStream']).toBe(1);
+    expect(counts.byOrigin.drains?.['DynamoDB Streams DescribeStream']).toBeUndefined();
   });
 
   it('bisects a failing batch, retries the poison record, sets it aside and reads on', async () => {

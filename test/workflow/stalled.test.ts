@@ -1,7 +1,7 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ticketDeps } from '#functions/lib/deps';
-import { asFunction } from '#local/functions';
+import { asFunction, invocationCounts } from '#local/functions';
 import type { LocalStack } from '#local/stack';
 import { type Api, apiClient, startTestStack } from '../support/local-stack.ts';
 
@@ -152,5 +152,20 @@ describe('a step that fails after its retries', () => {
     routing = 'hang';
     const id = await file();
     await expectStalledThenResumed(id, 'States.Timeout');
+  });
+});
+
+describe('the schedule on the virtual clock', () => {
+  it('runs resume-stalled once for each due time the clock passes: idle waits for the run', async () => {
+    routing = 'work';
+    await stack.sfn.waitForIdle();
+    const runs = () => invocationCounts().get('resume-stalled') ?? 0;
+    const before = runs();
+    // A run still in flight when the clock moves on would miss the next due time.
+    for (let step = 0; step < 10; step++) {
+      stack.clock.advance(5 * 60_000);
+      await stack.sfn.waitForIdle();
+    }
+    expect(runs() - before).toBe(10);
   });
 });
