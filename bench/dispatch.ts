@@ -30,6 +30,8 @@ export async function run(): Promise<BenchResult> {
   const model = await readSeedModel();
   const stale = model.corpusDigest !== corpusDigest();
   const independent = evaluationRequests();
+  const holdout = holdoutRequests();
+  const secondHoldout = secondHoldoutRequests();
   const simulated: Example[] = [...TOPICS, ...STORM_TOPICS].map(([topic, , text]) => ({
     topic,
     text,
@@ -37,14 +39,10 @@ export async function run(): Promise<BenchResult> {
   const figures = {
     heldBack: model.evaluation,
     independent: evaluate(model, independent),
-    holdout: evaluate(model, holdoutRequests()),
-    secondHoldout: evaluate(model, secondHoldoutRequests()),
+    holdout: evaluate(model, holdout),
+    secondHoldout: evaluate(model, secondHoldout),
     // The goals speak of requests written independently of the corpus: all three sets together.
-    allIndependent: evaluate(model, [
-      ...independent,
-      ...holdoutRequests(),
-      ...secondHoldoutRequests(),
-    ]),
+    allIndependent: evaluate(model, [...independent, ...holdout, ...secondHoldout]),
     simulator: evaluate(model, simulated),
   };
   // Warm latency of one suggestion, as the classify function computes it (segmentation included).
