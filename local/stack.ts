@@ -194,6 +194,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         arn,
         definition,
       })),
+      ...lambdaConcurrencyFromEnv(),
       invokeLambda: (arn, payload) => {
         const key = assembly.functionsByArn.get(arn);
         if (!key) throw new Error(`no local function for ${arn}`);
@@ -479,4 +480,15 @@ async function resumeOpenTickets(
     }
   }
   return resumed;
+}
+
+/** `LOCAL_LAMBDA_CONCURRENCY`: how many Lambda tasks the local Step Functions run at once. */
+function lambdaConcurrencyFromEnv(): { lambdaConcurrency?: number } {
+  const raw = process.env.LOCAL_LAMBDA_CONCURRENCY;
+  if (raw === undefined || raw === '') return {};
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`LOCAL_LAMBDA_CONCURRENCY must be a whole number ≥ 1, not '${raw}'`);
+  }
+  return { lambdaConcurrency: value };
 }

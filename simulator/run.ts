@@ -18,6 +18,7 @@ import {
   stopCountingRequests,
   subtractCounts,
 } from '#local/request-counts';
+import { Semaphore } from '#local/semaphore';
 import { type LocalStack, startLocalStack } from '#local/stack';
 import { startSimulatedPbx } from './pbx.ts';
 import {
@@ -275,22 +276,6 @@ class Gate {
     if (this.opened) return;
     this.opened = true;
     this.waiter?.();
-  }
-}
-
-class Semaphore {
-  private queue: (() => void)[] = [];
-  constructor(private free: number) {}
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.queue.push(resolve));
-    try {
-      return await task();
-    } finally {
-      const next = this.queue.shift();
-      if (next) next();
-      else this.free++;
-    }
   }
 }
 

@@ -7,6 +7,7 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import type { VirtualClock } from '#local/clock';
+import { Semaphore } from '#local/semaphore';
 import {
   CONTEXT_INPUT,
   CONTEXT_START_TIME,
@@ -47,7 +48,17 @@ export interface EngineOptions {
   invokeLambda: LambdaInvoker;
   region: string;
   accountId: string;
+  /**
+   * Lambda tasks running at once; the rest wait their turn. In AWS the account's concurrency and
+   * the tasks' retries of `Lambda.TooManyRequestsException` shape a burst of due timers; locally
+   * nothing did, and a Beijing day's thousands of reminders falling due together queued ~7,000
+   * DynamoDB requests behind the phone webhooks. Defaults to {@link DEFAULT_LAMBDA_CONCURRENCY}.
+   */
+  lambdaConcurrency?: number;
 }
+
+/** Enough to keep DynamoDB Local busy on a small machine, few enough to leave room for webhooks. */
+export const DEFAULT_LAMBDA_CONCURRENCY = 16;
 
 type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 type Body = Record<string, unknown>;
@@ -204,6 +215,7 @@ export class Engine implements TaskHost {
   private readonly mint = new TokenMint();
   private seq = 0;
   private lambdasInFlight = 0;
+  private readonly lambdaSlots: Semaphore;
   private progress = 0;
   /** Executions still RUNNING: the idle check looks at these, not at every finished one. */
   private readonly running = new Set<Execution>();
@@ -219,6 +231,7 @@ export class Engine implements TaskHost {
     this.accountId = options.accountId;
     this.partition = partitionOf(options.region);
     this.invoker = options.invokeLambda;
+    this.lambdaSlots = new Semaphore(options.lambdaConcurrency ?? DEFAULT_LAMBDA_CONCURRENCY);
     const createdMs = options.clock.nowMs();
     for (const machine of options.stateMachines) {
       if (!STATE_MACHINE_ARN.test(machine.arn)) {
@@ -513,7 +526,9 @@ export class Engine implements TaskHost {
     this.moved();
     try {
       // A copy, so that a function cannot change the interpreter's data behind its back.
-      const result = await this.invoker(functionArn, structuredClone(payload));
+      const result = await this.lambdaSlots.run(() =>
+        this.invoker(functionArn, structuredClone(payload)),
+      );
       return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as Json);
     } catch (thrown) {
       throw lambdaFailure(thrown);

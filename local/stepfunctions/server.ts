@@ -40,6 +40,8 @@ export interface LocalStepFunctionsOptions {
   region?: string;
   /** Omitted: 000000000000. */
   accountId?: string;
+  /** Lambda tasks running at once (the engine's default when omitted). */
+  lambdaConcurrency?: number;
 }
 
 type Body = Record<string, unknown>;
@@ -63,6 +65,7 @@ export async function startLocalStepFunctions(
     invokeLambda: options.invokeLambda,
     region: options.region ?? 'cn-north-1',
     accountId: options.accountId ?? '000000000000',
+    ...(options.lambdaConcurrency ? { lambdaConcurrency: options.lambdaConcurrency } : {}),
   });
   const operations: Record<string, Operation> = {
     StartExecution: (body) => engine.startExecution(body),

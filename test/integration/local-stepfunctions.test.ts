@@ -760,3 +760,62 @@ describe('local Step Functions endpoint', () => {
     ).rejects.toBeInstanceOf(DefinitionError);
   });
 });
+
+describe('local Lambda concurrency', () => {
+  it('runs at most lambdaConcurrency tasks at once and the rest after them, none lost', async () => {
+    const ownClock = new VirtualClock({ start: new Date('2026-03-02T01:00:00Z') });
+    let running = 0;
+    let most = 0;
+    const order: string[] = [];
+    const limited = await startLocalStepFunctions({
+      clock: ownClock,
+      stateMachines: machines,
+      region: REGION,
+      accountId: ACCOUNT,
+      lambdaConcurrency: 3,
+      invokeLambda: async (_arn, payload) => {
+        running += 1;
+        most = Math.max(most, running);
+        // Real time, so that every started task overlaps the others if the engine lets it.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        running -= 1;
+        const name = (payload as { name: string }).name;
+        order.push(name);
+        return `你好, ${name}`;
+      },
+    });
+    const client = new SFNClient({
+      endpoint: limited.url,
+      region: REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const names = Array.from({ length: 10 }, (_, i) => `市民${i}`);
+      const arns: string[] = [];
+      for (const name of names) {
+        const { executionArn } = await client.send(
+          new StartExecutionCommand({
+            stateMachineArn: machineArn('Greeting'),
+            input: JSON.stringify({ name }),
+          }),
+        );
+        arns.push(executionArn!);
+      }
+      await limited.waitForIdle();
+      const described = await Promise.all(
+        arns.map((executionArn) => client.send(new DescribeExecutionCommand({ executionArn }))),
+      );
+      expect(described.map((d) => d.status)).toEqual(names.map(() => 'SUCCEEDED'));
+      expect(described.map((d) => JSON.parse(d.output!).greeting)).toEqual(
+        names.map((name) => `你好, ${name}`),
+      );
+      expect(most).toBe(3);
+      // First come, first served: the waiting tasks ran in the order their executions started.
+      expect(order).toEqual(names);
+    } finally {
+      client.destroy();
+      await limited.close();
+      ownClock.stop();
+    }
+  });
+});
