@@ -58,7 +58,7 @@ export interface EngineOptions {
 }
 
 /** Enough to keep DynamoDB Local busy on a small machine, few enough to leave room for webhooks. */
-export const DEFAULT_LAMBDA_CONCURRENCY = 16;
+export const DEFAULT_LAMBDA_CONCURRENCY = 32;
 
 type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 type Body = Record<string, unknown>;
