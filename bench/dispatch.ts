@@ -2,11 +2,13 @@
  * Suggested dispatch (issue 14): how well the seed model sorts requests into the catalogue's
  * topics, and how fast. npm run dispatch:eval, or a row of npm run bench.
  *
- * Five sets: the slice of the seed held back when the model was fitted (recorded in the model),
+ * Six sets: the slice of the seed held back when the model was fitted (recorded in the model),
  * the separately written evaluation set (data/dispatch/eval.json, never used to fit; its aggregate
  * figures guided the choice of features), a second one written before that tuning and scored only
  * after it (data/dispatch/holdout.json), a third written later without sight of the corpus
- * (data/dispatch/holdout-2.json, nobody tunes on it), and the simulator's own request texts.
+ * (data/dispatch/holdout-2.json, nobody tunes on it), a fourth in the forms of work orders, web
+ * posts and short messages (data/dispatch/holdout-3.json, likewise), and the simulator's own
+ * request texts.
  */
 import { readSeedModel } from '#adapters/seed-dispatch-model';
 import { corpusDigest } from '#core/dispatch-model/corpus';
@@ -14,6 +16,7 @@ import {
   evaluationRequests,
   holdoutRequests,
   secondHoldoutRequests,
+  thirdHoldoutRequests,
 } from '#core/dispatch-model/evaluation-set';
 import { classify, type Evaluation, type Example, evaluate } from '#core/dispatch-model/model';
 import { calibration, expectedCalibrationError, perTopic } from '#core/dispatch-model/report';
@@ -32,6 +35,7 @@ export async function run(): Promise<BenchResult> {
   const independent = evaluationRequests();
   const holdout = holdoutRequests();
   const secondHoldout = secondHoldoutRequests();
+  const thirdHoldout = thirdHoldoutRequests();
   const simulated: Example[] = [...TOPICS, ...STORM_TOPICS].map(([topic, , text]) => ({
     topic,
     text,
@@ -41,8 +45,14 @@ export async function run(): Promise<BenchResult> {
     independent: evaluate(model, independent),
     holdout: evaluate(model, holdout),
     secondHoldout: evaluate(model, secondHoldout),
-    // The goals speak of requests written independently of the corpus: all three sets together.
-    allIndependent: evaluate(model, [...independent, ...holdout, ...secondHoldout]),
+    thirdHoldout: evaluate(model, thirdHoldout),
+    // The goals speak of requests written independently of the corpus: all four sets together.
+    allIndependent: evaluate(model, [
+      ...independent,
+      ...holdout,
+      ...secondHoldout,
+      ...thirdHoldout,
+    ]),
     simulator: evaluate(model, simulated),
   };
   // Warm latency of one suggestion, as the classify function computes it (segmentation included).
@@ -66,7 +76,11 @@ export async function run(): Promise<BenchResult> {
         row('independent evaluation set', figures.independent),
         row('second independent set (holdout)', figures.holdout),
         row('third independent set (holdout-2, written 2026-11-30)', figures.secondHoldout),
-        row('the three independent sets together', figures.allIndependent),
+        row(
+          'fourth independent set (holdout-3, work orders / web posts / short messages, written 2026-11-30)',
+          figures.thirdHoldout,
+        ),
+        row('the four independent sets together', figures.allIndependent),
         row("simulator's requests", figures.simulator),
       ],
       notes: [
