@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from '@smithy/core/client';
 import type { Context } from 'aws-lambda';
 import { currentFunction, runAsFunction } from '#adapters/function-env';
 import { FUNCTIONS, type FunctionKey } from '#functions/registry';
+import { addSendHook } from '#local/sdk-send';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -201,13 +201,9 @@ function allows(key: FunctionKey, action: string): boolean {
  * Every AWS SDK call goes through `Client.send`. Made inside a function, a call its role does not
  * allow is refused as AWS refuses it, so a missing grant fails locally, not first in the cloud.
  */
-type Send = (this: { config: unknown }, command: object, ...rest: unknown[]) => unknown;
-const prototype = Client.prototype as unknown as { send: Send };
-const send = prototype.send;
-prototype.send = function (command, ...rest) {
+addSendHook('iam', ({ serviceId, command }, next) => {
   const key = currentFunction() as FunctionKey | undefined;
   if (key && runtime) {
-    const serviceId = (this.config as { serviceId?: string }).serviceId ?? 'unknown';
     const denied = actionsOf(serviceId, command).find((action) => !allows(key, action));
     if (denied) {
       const error = new Error(
@@ -217,5 +213,5 @@ prototype.send = function (command, ...rest) {
       return Promise.reject(error);
     }
   }
-  return send.call(this, command, ...rest);
-};
+  return next();
+});

@@ -1,5 +1,5 @@
-import { Client } from '@smithy/core/client';
 import { currentFunction } from '#adapters/function-env';
+import { addSendHook, type SendHook } from '#local/sdk-send';
 
 /**
  * Every AWS SDK request made in this process, by origin and operation: the function whose code
@@ -22,10 +22,7 @@ export const STREAM_RUNNER = 'local: stream runner';
 /** The origin of every other request sent outside a function (set-up, resume, tools). */
 export const STACK = 'local: stack';
 
-type Send = (this: { config: unknown }, command: object, ...rest: unknown[]) => Promise<unknown>;
-const prototype = Client.prototype as unknown as { send: Send };
 let counts: RequestCounts | undefined;
-let patched = false;
 
 const empty = (): RequestCounts => ({ byOrigin: {}, retries: {}, failures: {} });
 const bump = (map: Record<string, number>, key: string, n = 1) => {
@@ -34,38 +31,37 @@ const bump = (map: Record<string, number>, key: string, n = 1) => {
 const attemptsOf = (value: unknown) =>
   (value as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts ?? 1;
 
+/** Outermost of local/sdk-send.ts's hooks: a call the local IAM check refuses is a failure. */
+const countHook: SendHook = ({ serviceId, command }, next) => {
+  const tally = counts;
+  if (!tally) return next();
+  const op = `${serviceId} ${command.constructor.name.replace(/Command$/, '')}`;
+  const origin = currentFunction() ?? (serviceId === 'DynamoDB Streams' ? STREAM_RUNNER : STACK);
+  const row = tally.byOrigin[origin] ?? {};
+  tally.byOrigin[origin] = row;
+  bump(row, op);
+  return next().then(
+    (output) => {
+      const extra = attemptsOf(output) - 1;
+      if (extra > 0) bump(tally.retries, op, extra);
+      return output;
+    },
+    (error: unknown) => {
+      const extra = attemptsOf(error) - 1;
+      if (extra > 0) bump(tally.retries, op, extra);
+      bump(tally.failures, `${op} ${(error as Error).name}`);
+      throw error;
+    },
+  );
+};
+
 /**
  * Starts counting (again from zero); returns the counts, which keep growing until
- * `stopCountingRequests`. Safe to call before or after local/functions.ts patches `send`.
+ * `stopCountingRequests`.
  */
 export function countRequests(): RequestCounts {
   counts = empty();
-  if (patched) return counts;
-  patched = true;
-  const send = prototype.send;
-  prototype.send = function (command, ...rest) {
-    const tally = counts;
-    if (!tally) return send.call(this, command, ...rest);
-    const service = (this.config as { serviceId?: string }).serviceId ?? 'unknown';
-    const op = `${service} ${command.constructor.name.replace(/Command$/, '')}`;
-    const origin = currentFunction() ?? (service === 'DynamoDB Streams' ? STREAM_RUNNER : STACK);
-    const row = tally.byOrigin[origin] ?? {};
-    tally.byOrigin[origin] = row;
-    bump(row, op);
-    return send.call(this, command, ...rest).then(
-      (output) => {
-        const extra = attemptsOf(output) - 1;
-        if (extra > 0) bump(tally.retries, op, extra);
-        return output;
-      },
-      (error: unknown) => {
-        const extra = attemptsOf(error) - 1;
-        if (extra > 0) bump(tally.retries, op, extra);
-        bump(tally.failures, `${op} ${(error as Error).name}`);
-        throw error;
-      },
-    );
-  };
+  addSendHook('count-requests', countHook);
   return counts;
 }
 

@@ -11,9 +11,9 @@ import {
   type Shard,
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
-import { Client } from '@smithy/core/client';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { StreamSource } from '#functions/registry';
+import { addSendHook } from '#local/sdk-send';
 
 /** One function reading the table's stream: the local twin of a Lambda event source mapping. */
 export interface StreamConsumer {
@@ -69,7 +69,6 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 /** DynamoDB operations that never change the table (nor write its stream). */
 const READ_ONLY = /^(Get|BatchGet|Query|Scan|TransactGet|Describe|List)/;
 let tableChanges = 0;
-let watchingChanges = false;
 
 /**
  * Counts every DynamoDB request other than a read this process has seen answered. DynamoDB Local
@@ -79,24 +78,17 @@ let watchingChanges = false;
  * process, TTL) are read by the polling loop.
  */
 function watchTableChanges(): void {
-  if (watchingChanges) return;
-  watchingChanges = true;
-  type Send = (this: { config: unknown }, command: object, ...rest: unknown[]) => Promise<unknown>;
-  const prototype = Client.prototype as unknown as { send: Send };
-  const send = prototype.send;
-  prototype.send = function (command, ...rest) {
-    const sent = send.call(this, command, ...rest);
-    if (
-      (this.config as { serviceId?: string }).serviceId === 'DynamoDB' &&
-      !READ_ONLY.test(command.constructor.name)
-    ) {
+  // Added again by each stack started in this process: it replaces itself, never wraps twice.
+  addSendHook('table-writes', ({ serviceId, command }, next) => {
+    const sent = next();
+    if (serviceId === 'DynamoDB' && !READ_ONLY.test(command.constructor.name)) {
       const counted = () => {
         tableChanges++;
       };
       sent.then(counted, counted);
     }
     return sent;
-  };
+  });
 }
 
 /**
