@@ -1,6 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { runAsFunction } from '#adapters/function-env';
+import { configureFunctions } from '#local/functions';
 import {
   countRequests,
   STACK,
@@ -49,5 +50,39 @@ describe('counting AWS SDK requests by origin', () => {
     // Stopped: nothing more is counted.
     await get();
     expect(counts.byOrigin[STACK]).toEqual({ 'DynamoDB GetItem': 1 });
+  });
+  it("counts a call the function's role does not allow as sent and failed, with nothing sent", async () => {
+    let sent = 0;
+    const client = new DynamoDBClient({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'cn-north-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+      requestHandler: {
+        handle: async () => {
+          sent++;
+          throw new Error('not refused before sending');
+        },
+      } as never,
+    });
+    // A role allowing nothing: the local IAM check (local/functions.ts) refuses every call.
+    configureFunctions({ environment: () => ({}), actions: () => [] });
+    const counts = countRequests();
+    try {
+      const refused = await runAsFunction({ name: 'get-ticket', env: {} }, () =>
+        client.send(new GetItemCommand({ TableName: 't', Key: { PK: { S: 'a' } } })).then(
+          () => undefined,
+          (error: Error) => error.name,
+        ),
+      );
+      expect(refused).toBe('AccessDeniedException');
+      expect(sent).toBe(0);
+      expect(counts.byOrigin).toEqual({ 'get-ticket': { 'DynamoDB GetItem': 1 } });
+      expect(counts.failures).toEqual({ 'DynamoDB GetItem AccessDeniedException': 1 });
+    } finally {
+      stopCountingRequests();
+      configureFunctions(undefined);
+      client.destroy();
+    }
   });
 });
