@@ -3,7 +3,7 @@ import { ticketDeps } from '#functions/lib/deps';
 import { asFunction } from '#local/functions';
 import type { LocalStack } from '#local/stack';
 import { Throttle } from '#local/throttle';
-import { type Api, apiClient, startTestStack } from '../support/local-stack.ts';
+import { type Api, apiClient, postTicket, startTestStack } from '../support/local-stack.ts';
 
 /**
  * Overload levels off (issue #11, item 2): a client retry with the same Idempotency-Key files
@@ -34,20 +34,7 @@ const intake = () => {
   };
 };
 
-async function post(body: unknown, key?: string) {
-  const response = await fetch(`${stack.urls.api}/tickets`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${stack.tokens.operator}`,
-      'content-type': 'application/json',
-      ...(key ? { 'idempotency-key': key } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered
-  const json: any = await response.json();
-  return { status: response.status, headers: response.headers, body: json };
-}
+const post = (body: unknown, key?: string) => postTicket(stack, body, key);
 
 describe('Idempotency-Key on POST /tickets', () => {
   it('answers a retry with the first 201 and files one ticket', async () => {

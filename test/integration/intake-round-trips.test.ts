@@ -4,7 +4,7 @@ import { documentClient } from '#adapters/dynamodb/client';
 import { signStandardWebhook } from '#core/phone/standard-webhooks';
 import type { LocalStack } from '#local/stack';
 import { watchRequests } from '../../bench/lib/requests.ts';
-import { startTestStack } from '../support/local-stack.ts';
+import { postTicket, startTestStack } from '../support/local-stack.ts';
 
 /**
  * What intake costs in DynamoDB requests (issue 12), counted on the handlers' own document client
@@ -112,16 +112,7 @@ describe('POST /tickets', () => {
     topic: 'heating',
     place: { district: 'qingshan', township: 'beiyuan', address: `北苑东路${n}号` },
   });
-  const post = (body: unknown, key?: string) =>
-    fetch(`${stack.urls.api}/tickets`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${stack.tokens.operator}`,
-        'content-type': 'application/json',
-        ...(key ? { 'idempotency-key': key } : {}),
-      },
-      body: JSON.stringify(body),
-    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  const post = (body: unknown, key?: string) => postTicket(stack, body, key);
 
   it('stores a ticket with its Idempotency-Key in one transaction and no other write', async () => {
     await post(intake()); // the catalogue into the container's cache

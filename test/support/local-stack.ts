@@ -49,6 +49,29 @@ export function apiClient(stack: LocalStack): Api {
   };
 }
 
+/** POST /tickets as the operator, with an Idempotency-Key when one is given. */
+export async function postTicket(
+  stack: LocalStack,
+  body: unknown,
+  key?: string,
+): Promise<{
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered
+  body: any;
+}> {
+  const response = await fetch(`${stack.urls.api}/tickets`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${stack.tokens.operator}`,
+      'content-type': 'application/json',
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
 /** Polls the local stack until `check` passes: the workflow runs asynchronously, as in AWS. */
 export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
