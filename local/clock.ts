@@ -8,8 +8,88 @@ export interface ClockState {
 
 interface Timer {
   dueMs: number;
+  /** Order of arrival: sleepers due at the same time wake in the order they went to sleep. */
+  seq: number;
   resolve: () => void;
-  reject: (error: unknown) => void;
+  cancelled: boolean;
+}
+
+const earlier = (a: Timer, b: Timer) => a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
+
+/**
+ * Sleepers by due time, a binary heap: a simulated city holds tens of thousands (every waiting
+ * ticket has one, every running task its timeout), and an array scanned on each new sleeper made
+ * a Beijing day's tail quadratic. An aborted sleeper is only marked; it leaves when it reaches
+ * the top, or in a rebuild once they outnumber the live ones.
+ */
+class TimerHeap {
+  private heap: Timer[] = [];
+  private cancelledCount = 0;
+
+  get size(): number {
+    return this.heap.length - this.cancelledCount;
+  }
+
+  push(timer: Timer): void {
+    const heap = this.heap;
+    heap.push(timer);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!earlier(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  /** The earliest live sleeper, left in place. */
+  peek(): Timer | undefined {
+    while (this.heap[0]?.cancelled) {
+      this.pop();
+      this.cancelledCount--;
+    }
+    return this.heap[0];
+  }
+
+  /** Removes and returns the earliest live sleeper. */
+  take(): Timer | undefined {
+    return this.peek() ? this.pop() : undefined;
+  }
+
+  cancel(timer: Timer): void {
+    if (timer.cancelled) return;
+    timer.cancelled = true;
+    this.cancelledCount++;
+    if (this.cancelledCount > 1024 && this.cancelledCount > this.heap.length / 2) this.rebuild();
+  }
+
+  private rebuild(): void {
+    const live = this.heap.filter((t) => !t.cancelled);
+    this.heap = [];
+    this.cancelledCount = 0;
+    for (const timer of live) this.push(timer);
+  }
+
+  private pop(): Timer | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length > 0 && last) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let least = i;
+        if (left < heap.length && earlier(heap[left]!, heap[least]!)) least = left;
+        if (right < heap.length && earlier(heap[right]!, heap[least]!)) least = right;
+        if (least === i) break;
+        [heap[i], heap[least]] = [heap[least]!, heap[i]!];
+        i = least;
+      }
+    }
+    return top;
+  }
 }
 
 /**
@@ -21,8 +101,11 @@ export class VirtualClock implements Clock {
   private baseVirtualMs: number;
   private baseRealMs: number;
   private speedFactor: number;
-  private timers: Timer[] = [];
+  private readonly timers = new TimerHeap();
+  private timerSeq = 0;
   private wakeUp: NodeJS.Timeout | undefined;
+  /** The due time the armed `wakeUp` is for. */
+  private armedForMs = Number.POSITIVE_INFINITY;
 
   private readonly onChange: ((state: ClockState) => void) | undefined;
 
@@ -79,9 +162,9 @@ export class VirtualClock implements Clock {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (dueMs <= this.nowMs()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const timer: Timer = { dueMs, resolve, reject };
+      const timer: Timer = { dueMs, seq: this.timerSeq++, resolve, cancelled: false };
       const onAbort = () => {
-        this.timers = this.timers.filter((t) => t !== timer);
+        this.timers.cancel(timer);
         reject(signal?.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -90,7 +173,8 @@ export class VirtualClock implements Clock {
         resolve();
       };
       this.timers.push(timer);
-      this.schedule();
+      // Only a sleeper earlier than the armed wake-up needs the wall-clock timer moved.
+      if (dueMs < this.armedForMs) this.schedule();
     });
   }
 
@@ -100,12 +184,13 @@ export class VirtualClock implements Clock {
 
   /** Number of sleepers still waiting: lets a test know the engine has reached a wait. */
   get pendingTimers(): number {
-    return this.timers.length;
+    return this.timers.size;
   }
 
   stop(): void {
     if (this.wakeUp) clearTimeout(this.wakeUp);
     this.wakeUp = undefined;
+    this.armedForMs = Number.POSITIVE_INFINITY;
   }
 
   private rebase(): void {
@@ -116,8 +201,10 @@ export class VirtualClock implements Clock {
 
   private fireDue(): void {
     const nowMs = this.nowMs();
-    const due = this.timers.filter((t) => t.dueMs <= nowMs);
-    this.timers = this.timers.filter((t) => t.dueMs > nowMs);
+    const due: Timer[] = [];
+    while ((this.timers.peek()?.dueMs ?? Number.POSITIVE_INFINITY) <= nowMs) {
+      due.push(this.timers.take()!);
+    }
     for (const timer of due) timer.resolve();
     this.schedule();
   }
@@ -125,10 +212,11 @@ export class VirtualClock implements Clock {
   private schedule(): void {
     if (this.wakeUp) clearTimeout(this.wakeUp);
     this.wakeUp = undefined;
-    if (this.timers.length === 0) return;
-    // A loop, not Math.min(...spread): a busy simulation holds more sleepers than a call has arguments.
-    let nextDue = Number.POSITIVE_INFINITY;
-    for (const timer of this.timers) if (timer.dueMs < nextDue) nextDue = timer.dueMs;
+    this.armedForMs = Number.POSITIVE_INFINITY;
+    const next = this.timers.peek();
+    if (!next) return;
+    const nextDue = next.dueMs;
+    this.armedForMs = nextDue;
     const realDelay = Math.max(0, (nextDue - this.nowMs()) / this.speedFactor);
     // setTimeout caps at ~24.8 days; a longer wait simply re-arms when it fires.
     this.wakeUp = setTimeout(() => this.fireDue(), Math.min(realDelay, 2 ** 31 - 1));
