@@ -154,9 +154,14 @@ class Execution implements ExecutionRun {
   }
 
   set parked(count: number) {
+    const was = this.parkedCount;
     this.parkedCount = count;
+    if ((was === 0) !== (count === 0)) this.onParkedChange(count > 0);
     this.onMove();
   }
+
+  /** Called when the execution starts or stops waiting (on the clock or a task token). */
+  onParkedChange: (parked: boolean) => void = () => {};
 
   get signal(): AbortSignal {
     return this.controller.signal;
@@ -218,7 +223,11 @@ export class Engine implements TaskHost {
   private readonly lambdaSlots: Semaphore;
   private progress = 0;
   /** Executions still RUNNING: the idle check looks at these, not at every finished one. */
-  private readonly running = new Set<Execution>();
+  /**
+   * Running executions that are not parked: the idle check reads its size instead of walking
+   * every running execution, which a simulated city made quadratic (tens of thousands wait).
+   */
+  private readonly moving = new Set<Execution>();
   /** waitForIdle callers sleeping until something moves. */
   private readonly movers = new Set<() => void>();
 
@@ -613,8 +622,13 @@ export class Engine implements TaskHost {
       context,
     );
     this.executions.set(arn, execution);
-    this.running.add(execution);
+    this.moving.add(execution);
     execution.onMove = () => this.moved();
+    execution.onParkedChange = (parked) => {
+      if (execution.status !== 'RUNNING') return;
+      if (parked) this.moving.delete(execution);
+      else this.moving.add(execution);
+    };
     machine.executions.push(execution);
     this.append(execution, 'ExecutionStarted', 'executionStartedEventDetails', {
       input,
@@ -726,7 +740,7 @@ export class Engine implements TaskHost {
     outcome: { ok: true; output: unknown } | { ok: false; error: unknown },
   ): void {
     if (execution.status !== 'RUNNING') return;
-    this.running.delete(execution);
+    this.moving.delete(execution);
     execution.stopMs = this.clock.nowMs();
     if (outcome.ok) {
       execution.status = 'SUCCEEDED';
@@ -753,7 +767,7 @@ export class Engine implements TaskHost {
     cause: string | undefined,
   ): void {
     if (execution.status !== 'RUNNING') return;
-    this.running.delete(execution);
+    this.moving.delete(execution);
     execution.status = status;
     execution.stopMs = this.clock.nowMs();
     execution.error = error;
@@ -790,11 +804,7 @@ export class Engine implements TaskHost {
   }
 
   private isIdle(): boolean {
-    if (this.lambdasInFlight > 0) return false;
-    for (const execution of this.running) {
-      if (execution.status === 'RUNNING' && execution.parked === 0) return false;
-    }
-    return true;
+    return this.lambdasInFlight === 0 && this.moving.size === 0;
   }
 
   private liveCallback(token: string): PendingCallback {
