@@ -17,9 +17,4 @@ export class Semaphore {
       else this.free++;
     }
   }
-
-  /** Tasks waiting for a slot. */
-  get waiting(): number {
-    return this.queue.length;
-  }
 }

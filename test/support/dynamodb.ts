@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
@@ -71,3 +72,30 @@ async function waitForDynamo(): Promise<void> {
 
 // Top-level await: a test file importing this module starts only once the database answers.
 await waitForDynamo();
+
+/**
+ * A DynamoDB client with no network: its HTTP handler answers `{}` and counts in `sent.requests`
+ * what really left the SDK (for tests of what wraps `send`).
+ */
+export function offlineDynamoDB() {
+  const sent = { requests: 0 };
+  const client = new DynamoDBClient({
+    region: 'cn-north-1',
+    endpoint: 'http://127.0.0.1:9',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    maxAttempts: 1,
+    requestHandler: {
+      handle: async () => {
+        sent.requests++;
+        return {
+          response: {
+            statusCode: 200,
+            headers: { 'content-type': 'application/x-amz-json-1.0' },
+            body: Readable.from([Buffer.from('{}')]),
+          },
+        };
+      },
+    } as never,
+  });
+  return { client, sent };
+}

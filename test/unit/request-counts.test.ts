@@ -9,6 +9,7 @@ import {
   subtractCounts,
   summarizeCounts,
 } from '#local/request-counts';
+import { offlineDynamoDB } from '../support/dynamodb.ts';
 
 /** The opt-in request count of `simulate --count-requests`, on a client whose requests fail. */
 describe('counting AWS SDK requests by origin', () => {
@@ -52,19 +53,7 @@ describe('counting AWS SDK requests by origin', () => {
     expect(counts.byOrigin[STACK]).toEqual({ 'DynamoDB GetItem': 1 });
   });
   it("counts a call the function's role does not allow as sent and failed, with nothing sent", async () => {
-    let sent = 0;
-    const client = new DynamoDBClient({
-      endpoint: 'http://127.0.0.1:9',
-      region: 'cn-north-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      maxAttempts: 1,
-      requestHandler: {
-        handle: async () => {
-          sent++;
-          throw new Error('not refused before sending');
-        },
-      } as never,
-    });
+    const { client, sent } = offlineDynamoDB();
     // A role allowing nothing: the local IAM check (local/functions.ts) refuses every call.
     configureFunctions({ environment: () => ({}), actions: () => [] });
     const counts = countRequests();
@@ -76,7 +65,7 @@ describe('counting AWS SDK requests by origin', () => {
         ),
       );
       expect(refused).toBe('AccessDeniedException');
-      expect(sent).toBe(0);
+      expect(sent.requests).toBe(0);
       expect(counts.byOrigin).toEqual({ 'get-ticket': { 'DynamoDB GetItem': 1 } });
       expect(counts.failures).toEqual({ 'DynamoDB GetItem AccessDeniedException': 1 });
     } finally {

@@ -1,35 +1,8 @@
-import { Readable } from 'node:stream';
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { Client } from '@smithy/core/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addSendHook, removeSendHook, SEND_HOOK_ORDER, type SendHook } from '#local/sdk-send';
-
-/**
- * A DynamoDB client whose HTTP handler answers `{}` without a network: `requests` counts what
- * the original `send` really sent.
- */
-function fakeClient() {
-  const sent = { requests: 0 };
-  const client = new DynamoDBClient({
-    region: 'cn-north-1',
-    endpoint: 'http://127.0.0.1:9',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    maxAttempts: 1,
-    requestHandler: {
-      handle: async () => {
-        sent.requests++;
-        return {
-          response: {
-            statusCode: 200,
-            headers: { 'content-type': 'application/x-amz-json-1.0' },
-            body: Readable.from([Buffer.from('{}')]),
-          },
-        };
-      },
-    } as never,
-  });
-  return { client, sent };
-}
+import { offlineDynamoDB } from '../support/dynamodb.ts';
 
 const get = new GetItemCommand({ TableName: 't', Key: { PK: { S: 'a' } } });
 
@@ -39,7 +12,7 @@ describe('the one replacement of the AWS SDK send (local/sdk-send.ts)', () => {
   });
 
   it('runs the hooks in the declared order, whatever order they were added in, and sends once', async () => {
-    const { client, sent } = fakeClient();
+    const { client, sent } = offlineDynamoDB();
     const seen: string[] = [];
     const hook =
       (name: string): SendHook =>
@@ -66,7 +39,7 @@ describe('the one replacement of the AWS SDK send (local/sdk-send.ts)', () => {
   });
 
   it('stops the chain at a hook that rejects: nothing is sent and the outer hooks see the error', async () => {
-    const { client, sent } = fakeClient();
+    const { client, sent } = offlineDynamoDB();
     const failures: string[] = [];
     let inner = 0;
     addSendHook('count-requests', (_call, next) =>
@@ -94,7 +67,7 @@ describe('the one replacement of the AWS SDK send (local/sdk-send.ts)', () => {
   });
 
   it('replaces send once: adding a hook again replaces it, never wraps twice', async () => {
-    const { client, sent } = fakeClient();
+    const { client, sent } = offlineDynamoDB();
     let runs = 0;
     const counting: SendHook = (_call, next) => {
       runs++;
