@@ -7,9 +7,11 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBulletinStore } from '#adapters/dynamodb/bulletin-store';
 import { documentClient, tableName } from '#adapters/dynamodb/client';
+import { closingDay, WorkingCalendar } from '#core/calendar';
 import { LONGEST_WAIT_SECONDS } from '#core/lifecycle';
 import { metricPeriods } from '#core/metrics';
 import { recordSurveyAnswer, recordSurveyUnreachable } from '#core/tickets';
+import calendarData from '#data/calendar/cn-holidays.json' with { type: 'json' };
 import { ticketDeps } from '#functions/lib/deps';
 import { asFunction } from '#local/functions';
 import type { LocalStack } from '#local/stack';
@@ -309,16 +311,24 @@ describe('the ticket lifecycle on the synthesized ASL', () => {
     await decide(id, { decision: 'approve_extension' });
     const extended = (await view(id)).ticket;
     expect(extended).toMatchObject({ status: 'handling', extendedWorkingDays: 5 });
-    expect(extended.deadlines.replyBy > before).toBe(true);
+    // Five working days on from the old deadline, on the holiday calendar the handlers use.
+    const calendar = new WorkingCalendar(calendarData);
+    expect(extended.deadlines.replyBy).toBe(
+      calendar.addWorkingDays(new Date(before), 5).toISOString(),
+    );
     // The caller is told the new date through the phone system (as an SMS), and the history says so.
     const notice = stack.phone.simulator.notifications.find((n) => n.ticketId === id);
     expect(notice?.text).toContain(id);
-    expect(notice?.text).toMatch(/\d{4}-\d{2}-\d{2}前答复/);
+    expect(notice?.text).toContain(`${closingDay(new Date(extended.deadlines.replyBy))}前答复`);
     expect(notice?.text).not.toMatch(/138\d{8}/);
     expect(await events(id)).toContain('caller_informed');
     await act(id, { action: 'extend', workingDays: 3, reason: '仍需时间' });
     await decide(id, { decision: 'refuse_extension', note: '理由不充分' });
-    expect((await view(id)).ticket).toMatchObject({ status: 'handling', extendedWorkingDays: 5 });
+    expect((await view(id)).ticket).toMatchObject({
+      status: 'handling',
+      extendedWorkingDays: 5,
+      deadlines: { replyBy: extended.deadlines.replyBy },
+    });
     expect(await events(id)).toContain('extension_refused');
     expect(mailsFor(id).some((m) => m.subject.includes('延期'))).toBe(true);
   });
