@@ -293,14 +293,26 @@ describe('the ticket lifecycle on the synthesized ASL', () => {
       returnedBy: ['water-supply'],
     });
     // The new unit got its own link; the old one no longer works.
-    const heatingMail = mailsFor(id).find((m) =>
+    const waterMails = mailsFor(id).filter((m) =>
+      m.to.includes('water-supply@qingshan.example.gov.cn'),
+    );
+    const heatingMails = mailsFor(id).filter((m) =>
       m.to.includes('heating-supply@qingshan.example.gov.cn'),
-    )!;
-    expect(heatingMail).toBeDefined();
-    const oldLink = replyIdFrom(mailsFor(id)[0]!.text);
+    );
+    expect(heatingMails.map((m) => m.subject.slice(0, 9))).toEqual(['【12345派单】']);
+    const oldLink = replyIdFrom(waterMails[0]!.text);
+    const newLink = replyIdFrom(heatingMails[0]!.text);
+    expect(newLink).not.toBe(oldLink);
     expect((await api('POST', `/replies/${oldLink}`, { body: { action: 'sign' } })).status).toBe(
       410,
     );
+    const signed = await api('POST', `/replies/${newLink}`, { body: { action: 'sign' } });
+    expect(signed.status, signed.text).toBe(200);
+    await settle();
+    expect((await view(id)).ticket).toMatchObject({
+      status: 'handling',
+      leadUnit: 'heating-supply',
+    });
   });
 
   it('approves an extension and refuses the next one', async () => {
