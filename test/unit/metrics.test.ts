@@ -73,14 +73,21 @@ describe('business metrics (embedded metric format)', () => {
     expect(metricOfTransition(filed)).toBe('TicketsFiled');
     expect(metricOfTransition(dispatched)).toBe('TicketsDispatched');
     let ticket = dispatched.ticket;
-    const seen: (string | undefined)[] = [];
+    const seen: [string, string | undefined][] = [];
     for (let day = 1; day < 30; day++) {
       const due = dueDeadlineEvent(ticket, ctx(new Date(monday.getTime() + day * 86_400_000)));
       if (!due) continue;
-      seen.push(metricOfTransition(due));
+      seen.push([due.history.event, metricOfTransition(due)]);
       ticket = due.ticket;
     }
-    expect(seen).toContain('TicketsOverdue');
+    // Both overdue events count, and no reminder or report mark does (a day's step passes the
+    // sign-for reminder's moment, and a late reminder is skipped).
+    expect(seen).toEqual([
+      ['sign_overdue', 'TicketsOverdue'],
+      ['reminded', undefined],
+      ['overdue', 'TicketsOverdue'],
+      ['marked_for_report', undefined],
+    ]);
   });
 
   it('writes one EMF count in the Hotline12345 namespace, with no ticket, unit or caller in it', () => {
