@@ -111,8 +111,32 @@ describe('the first ticket, end to end on the local stack', () => {
       'replied',
       'closed',
     ]);
+    // Who did each step, and the stage it moved the ticket between.
+    expect(
+      closed.history.map((h: { event: string; actor: object; from: string; to: string }) => [
+        h.event,
+        h.actor,
+        h.from,
+        h.to,
+      ]),
+    ).toEqual([
+      ['received', { kind: 'operator', id: 'dev-operator' }, null, 'received'],
+      ['dispatched', { kind: 'system', id: 'catalogue' }, 'received', 'dispatched'],
+      [
+        'signed',
+        { kind: 'unit', id: 'link:water-supply', unitId: 'water-supply' },
+        'dispatched',
+        'handling',
+      ],
+      [
+        'replied',
+        { kind: 'unit', id: 'link:water-supply', unitId: 'water-supply' },
+        'handling',
+        'callback',
+      ],
+      ['closed', { kind: 'system', id: 'workflow' }, 'callback', 'closed'],
+    ]);
     for (const entry of closed.history) {
-      expect(entry.actor.kind).toBeTruthy();
       expect(entry.at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
       expect(entry.reason).toBeTruthy();
     }
