@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbAnalytics } from '#adapters/analytics/duckdb';
 import { keys } from '#adapters/dynamodb/keys';
@@ -81,12 +82,32 @@ async function files(): Promise<string[]> {
   return found.sort();
 }
 
+/** Every row stored, with the day partition its file is in, read by DuckDB off the disk. */
+async function storedRows(): Promise<{ dt: string; key: string; changedAt: string }[]> {
+  const glob = join(s3.directory, BUCKET, 'tickets', 'dt=*', '*.parquet._S3rver_object');
+  const c = await (await DuckDBInstance.create(':memory:')).connect();
+  try {
+    const read = await c.runAndReadAll(
+      `SELECT dt, ticket_key || '#' || version AS key, changed_at AS "changedAt" FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'dt': VARCHAR})`,
+    );
+    return read.getRowObjectsJS() as { dt: string; key: string; changedAt: string }[];
+  } finally {
+    c.closeSync();
+  }
+}
+
 describe('analytics-sink on the table stream', () => {
   it('turns every ticket version into a row, partitioned by day, queryable by DuckDB', async () => {
     const event = await readStreamEvent(dynamoEndpoint(), streamArn);
     expect(event.Records.length).toBe(tickets.length * 3);
     const result = await handler(event, context);
     expect(result.files).toBeGreaterThan(10);
+    // Both stored versions of every ticket, once each, each in the file of its change's day.
+    const rows = await storedRows();
+    expect(rows).toHaveLength(tickets.length * 2);
+    expect(new Set(rows.map((r) => r.key)).size).toBe(rows.length);
+    expect(rows.filter((r) => r.dt !== shanghaiDate(r.changedAt))).toEqual([]);
+    expect(new Set(rows.map((r) => r.dt)).size).toBe(result.files);
     const engine = new DuckDbAnalytics(
       join(s3.directory, BUCKET, 'tickets', 'dt=*', '*.parquet._S3rver_object'),
     );
