@@ -555,9 +555,13 @@ describe('fuzzed POST bodies (issue 11.4)', () => {
       const statuses = new Map<number, number>();
       for (const generator of generatorsFor(route.path)) {
         const samples = fc.sample(generator, { numRuns: RUNS, seed: SEED });
+        // A generator refused whole at the door (a stale token, a wrong signing secret) would
+        // reach no handler and pass all the same.
+        let authenticated = 0;
         for (const request of samples) {
           const result = await send(request);
           statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1);
+          if (result.status !== 401) authenticated++;
           if (result.status >= 500) {
             failures.push(`${result.status} for ${request.path} ${request.body.slice(0, 300)}`);
           }
@@ -573,6 +577,9 @@ describe('fuzzed POST bodies (issue 11.4)', () => {
             table = await settled();
           }
           if (failures.length >= 5) break;
+        }
+        if (authenticated === 0) {
+          failures.push(`all ${samples.length} requests to ${samples[0]?.path} refused with 401`);
         }
       }
       // What the fuzz reached, for whoever reads the run: mostly 4xx, some accepted.
