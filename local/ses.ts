@@ -58,8 +58,11 @@ export interface LocalSes {
   /** The page showing every kept mail. */
   outboxUrl: string;
   port: number;
-  /** Every kept mail, oldest first. */
-  messages(): StoredMail[];
+  /**
+   * Every kept mail, oldest first, copied; from the `from`th on when given, so that a reader
+   * following the outbox (the simulator, with a mail or more per ticket) copies only what is new.
+   */
+  messages(from?: number): StoredMail[];
   clear(): Promise<void>;
   close(): Promise<void>;
 }
@@ -159,7 +162,7 @@ export async function startLocalSes(options: LocalSesOptions = {}): Promise<Loca
     endpoint,
     outboxUrl: `${endpoint}/outbox`,
     port,
-    messages: () => structuredClone(mails),
+    messages: (from = 0) => structuredClone(mails.slice(from)),
     clear,
     close() {
       closing ??= (async () => {

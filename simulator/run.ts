@@ -442,13 +442,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     const refreshMail = () => {
       if (mailGeneration === generation) return;
       mailGeneration = generation;
-      const mails = st.ses.messages();
-      for (const mail of mails.slice(mailCursor)) {
+      const mails = st.ses.messages(mailCursor);
+      for (const mail of mails) {
         const id = /\d{8}-\d{6}/.exec(mail.subject)?.[0];
         const link = /\/replies\/([A-Za-z0-9_-]{32})/.exec(mail.text ?? '')?.[1];
         if (id && link) for (const to of mail.to) links.set(`${id}|${to}`, link);
       }
-      mailCursor = mails.length;
+      mailCursor += mails.length;
     };
     const linkFor = async (ticketId: string, unit: string): Promise<string> => {
       const key = `${ticketId}|${unitEmail.get(unit)}`;

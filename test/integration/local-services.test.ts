@@ -317,6 +317,29 @@ describe('local SES', () => {
     expect(html).toContain('&lt;base target=&quot;_blank&quot;&gt;');
   });
 
+  it('copies the mails from an index on, for a reader that follows the outbox', async () => {
+    await ses.clear();
+    const send = (subjectLine: string) =>
+      client.send(
+        new SendEmailCommand({
+          Source: 'noreply@hotline.example.cn',
+          Destination: { ToAddresses: ['unit@district.example.cn'] },
+          Message: { Subject: { Data: subjectLine }, Body: { Text: { Data: '请处理' } } },
+        }),
+      );
+    await send('第一封');
+    await send('第二封');
+    expect(ses.messages(1).map((m) => m.subject)).toEqual(['第二封']);
+    expect(ses.messages(2)).toEqual([]);
+    await send('第三封');
+    expect(ses.messages(2).map((m) => m.subject)).toEqual(['第三封']);
+    expect(ses.messages().map((m) => m.subject)).toEqual(['第一封', '第二封', '第三封']);
+    // A copy: what the reader does to it does not reach the outbox.
+    const [copy] = ses.messages(0);
+    if (copy) copy.subject = '改过';
+    expect(ses.messages()[0]?.subject).toBe('第一封');
+  });
+
   it('stores SendRawEmail with its MIME decoded', async () => {
     await ses.clear();
     const raw = [
