@@ -35,6 +35,9 @@ const intake = () => {
 };
 
 const post = (body: unknown, key?: string) => postTicket(stack, body, key);
+/** A ticket id is its day and the day's sequence number: 20261116-000042. */
+const seq = (id: string) => Number(id.slice(-6));
+const withSeq = (id: string, n: number) => `${id.slice(0, -6)}${String(n).padStart(6, '0')}`;
 
 describe('Idempotency-Key on POST /tickets', () => {
   it('answers a retry with the first 201 and files one ticket', async () => {
@@ -87,10 +90,24 @@ describe('Idempotency-Key on POST /tickets', () => {
   });
 
   it('answers two requests with one key at once with the same 201, one ticket', async () => {
+    const before = await post(intake(), 'twice-before-0001');
     const body = intake();
     const both = await Promise.all([post(body, 'twice-test-0001'), post(body, 'twice-test-0001')]);
     expect(both.map((r) => r.status)).toEqual([201, 201]);
     expect(both[1]!.body).toEqual(both[0]!.body);
+    // The request that lost the race drew a number and burnt it; nothing is stored under it. So
+    // of the numbers drawn between the tickets filed before and after, only the answered one is
+    // a ticket.
+    const after = await post(intake(), 'twice-after-0001');
+    const drawn = Array.from({ length: seq(after.body.id) - seq(before.body.id) - 1 }, (_, i) =>
+      withSeq(before.body.id, seq(before.body.id) + 1 + i),
+    );
+    const found = [];
+    for (const id of drawn) {
+      const view = await api('GET', `/tickets/${id}`, { token: stack.tokens.supervisor });
+      if (view.status !== 404) found.push({ id, status: view.status });
+    }
+    expect(found).toEqual([{ id: both[0]!.body.id, status: 200 }]);
   });
 
   it('frees the key of a refused request, so the corrected retry files the ticket', async () => {
