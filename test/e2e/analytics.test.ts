@@ -8,8 +8,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetOf } from '#adapters/analytics/duckdb';
 import { analyticsRow, batchKey, byPartition } from '#core/analytics/schema';
+import { shanghaiDate } from '#core/calendar';
+import type { Ticket } from '#core/ticket';
 import { LOCAL_ANALYTICS_BUCKET, type LocalStack } from '#local/stack';
-import { simulateMonth, storedVersions } from '../../simulator/analytics.ts';
+import { type SimulatedMonth, simulateMonth, storedVersions } from '../../simulator/analytics.ts';
 import { TEST_SALT } from '../support/analytics.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../support/dynamodb.ts';
 import { type Api, apiClient, eventually, startTestStack } from '../support/local-stack.ts';
@@ -24,6 +26,7 @@ let api: Api;
 let sfn: SFNClient;
 let s3: S3Client;
 let runArn: string;
+let month: SimulatedMonth;
 
 beforeAll(async () => {
   // The morning after the planted surge: the daily run looks at 2026-10-12.
@@ -34,8 +37,8 @@ beforeAll(async () => {
   s3 = new S3Client({ ...config, endpoint: stack.urls.s3, forcePathStyle: true });
   const { stateMachines } = await sfn.send(new ListStateMachinesCommand({}));
   runArn = stateMachines?.find((m) => m.name?.endsWith('-analytics'))?.stateMachineArn as string;
-  const { tickets } = simulateMonth({ month: '2026-10', perDay: 50, seed: 21, plant: true });
-  const rows = storedVersions(tickets).map((t) => analyticsRow(t, TEST_SALT));
+  month = simulateMonth({ month: '2026-10', perDay: 50, seed: 21, plant: true });
+  const rows = storedVersions(month.tickets).map((t) => analyticsRow(t, TEST_SALT));
   for (const [dt, group] of byPartition(rows)) {
     await s3.send(
       new PutObjectCommand({
@@ -73,7 +76,20 @@ describe('analytics on the local stack', () => {
     expect(first.status, first.cause ?? first.error).toBe('SUCCEEDED');
     const output = JSON.parse(first.output as string);
     expect(output.detected).toMatchObject({ day: '2026-10-12' });
-    expect(output.detected.new).toBeGreaterThan(0);
+    // Of the planted patterns only the surge falls on that day (the cluster starts on the 18th,
+    // the repeat caller calls on the 2nd, 5th, 8th, 11th, 14th…), and seed 21's background
+    // raises no false alarm: one new warning, the planted surge's.
+    const surge = month.planted.surge!;
+    expect(surge.day).toBe('2026-10-12');
+    expect(output.detected.new).toBe(1);
+    const listed = await api('GET', '/analytics/warnings?month=2026-10', {
+      token: stack.tokens.supervisor,
+    });
+    expect(
+      listed.body.warnings
+        .filter((w: { day: string }) => w.day === surge.day)
+        .map((w: { id: string }) => w.id),
+    ).toEqual([`surge:${surge.topic}:qingshan:${surge.township}:${surge.day}`]);
     expect(mailsAbout('【预警】2026-10-12')).toHaveLength(1);
     expect(JSON.stringify(mailsAbout('【预警】2026-10-12')[0])).toContain('songlin');
     // The report of the previous month, stored and mailed.
@@ -105,7 +121,7 @@ describe('analytics on the local stack', () => {
     );
     const hotspots = await api('GET', '/analytics/hotspots?month=2026-10', { token });
     expect(hotspots.status).toBe(200);
-    expect(hotspots.body.hotspots.length).toBeGreaterThan(0);
+    expect(hotspots.body.hotspots).toEqual(hotspotsOf(month.tickets, '2026-10'));
     expect(hotspots.body.repeatCallers).toHaveLength(1);
     const clusters = await api('GET', '/analytics/clusters?month=2026-10', { token });
     expect(clusters.status).toBe(200);
@@ -135,3 +151,50 @@ describe('analytics on the local stack', () => {
     expect(bad.text).toContain('month');
   }, 120_000);
 });
+
+/**
+ * 高频 counted afresh from the planted tickets (each as finally stored): per place and topic, the
+ * month's tickets, those the caller (or, unreached, the reply) called unresolved, and those not
+ * closed; most tickets first, then by place and topic, the top 50.
+ */
+function hotspotsOf(tickets: readonly Ticket[], month: string) {
+  const cells = new Map<
+    string,
+    {
+      district: string;
+      township: string;
+      topic: string;
+      tickets: number;
+      unresolved: number;
+      open: number;
+    }
+  >();
+  for (const t of tickets) {
+    if (shanghaiDate(t.createdAt).slice(0, 7) !== month) continue;
+    const township = t.place.township ?? '';
+    const key = `${t.place.district}|${township}|${t.topic}`;
+    const cell = cells.get(key) ?? {
+      district: t.place.district,
+      township,
+      topic: t.topic!,
+      tickets: 0,
+      unresolved: 0,
+      open: 0,
+    };
+    cell.tickets++;
+    const resolved = t.survey?.reached ? t.survey.resolved : t.reply?.resolved;
+    if (resolved === false) cell.unresolved++;
+    if (t.status !== 'closed' && t.status !== 'merged') cell.open++;
+    cells.set(key, cell);
+  }
+  const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...cells.values()]
+    .sort(
+      (a, b) =>
+        b.tickets - a.tickets ||
+        byName(a.district, b.district) ||
+        byName(a.township, b.township) ||
+        byName(a.topic, b.topic),
+    )
+    .slice(0, 50);
+}

@@ -10,13 +10,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '#functions/registry';
 import type { LocalStack } from '#local/stack';
+import { scanTable } from '../support/dynamodb.ts';
 import {
   type Api,
   apiClient,
@@ -70,20 +71,9 @@ afterAll(async () => stack?.close());
 /** Test-only: every item of this run's own table (a Scan), keyed by PK and SK. */
 async function snapshot(): Promise<Map<string, string>> {
   const items = new Map<string, string>();
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new ScanCommand({
-        TableName: process.env.TABLE_NAME!,
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      items.set(`${item.PK}|${item.SK}`, JSON.stringify(item, Object.keys(item).sort()));
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  for (const item of await scanTable(documents, process.env.TABLE_NAME!)) {
+    items.set(`${item.PK}|${item.SK}`, JSON.stringify(item, Object.keys(item).sort()));
+  }
   return items;
 }
 

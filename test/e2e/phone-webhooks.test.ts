@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import twilio from 'twilio';
@@ -13,6 +13,7 @@ import type { PhoneConfig } from '#functions/phone/config';
 import { invokeFunction } from '#local/functions';
 import { newWebhookSecret } from '#local/phone';
 import type { LocalStack } from '#local/stack';
+import { scanTable } from '../support/dynamodb.ts';
 import { type Api, apiClient, eventually, startTestStack } from '../support/local-stack.ts';
 
 let stack: LocalStack;
@@ -44,22 +45,7 @@ beforeAll(async () => {
 afterAll(async () => stack?.close());
 
 /** Test-only: every item of this run's own table, to show that a refused request wrote nothing. */
-async function tableItems(): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new ScanCommand({
-        TableName: process.env.TABLE_NAME!,
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-}
+const tableItems = () => scanTable(documents, process.env.TABLE_NAME!);
 const PHONE_PREFIXES = ['DELIVERY#', 'CALL#', 'CALLBACKS#', 'SURVEY#', 'DEADLETTER#'];
 /**
  * What a webhook may write: phone items, tickets (their META key) and the ticket counter. The

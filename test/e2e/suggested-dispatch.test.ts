@@ -1,20 +1,30 @@
 import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readSeedModel } from '#adapters/seed-dispatch-model';
 import { STANDARD_WEBHOOK_EXAMPLES } from '#core/phone/events';
 import type { LocalStack } from '#local/stack';
+import { localClientConfig, scanTable } from '../support/dynamodb.ts';
 import { type Api, apiClient, eventually, startTestStack } from '../support/local-stack.ts';
 
 const SEED_MODEL = await readSeedModel();
 let stack: LocalStack;
 let api: Api;
+let documents: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   stack = await startTestStack();
   api = apiClient(stack);
+  documents = DynamoDBDocumentClient.from(
+    new DynamoDBClient(localClientConfig(stack.urls.dynamodb)),
+  );
 }, 120_000);
-afterAll(async () => stack?.close());
+afterAll(async () => {
+  documents?.destroy();
+  await stack?.close();
+});
 
 let callers = 0;
 function request(content: string, extra: Record<string, unknown> = {}) {
@@ -44,10 +54,22 @@ const VAGUE = '我想反映一个事情，麻烦你们管一管';
 
 describe('POST /tickets/classify', () => {
   it('answers the three most likely topics with their probabilities, storing nothing', async () => {
+    const before = await scanTable(documents, process.env.TABLE_NAME!);
+    // Nor logging it: the content may name people.
+    const logged: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      const write = stream.write.bind(stream);
+      vi.spyOn(stream, 'write').mockImplementation((chunk, ...rest) => {
+        logged.push(String(chunk));
+        return write(chunk, ...(rest as []));
+      });
+    }
     const response = await api('POST', '/tickets/classify', {
       token: stack.tokens.operator,
       body: { content: CLEAR },
-    });
+    }).finally(() => vi.restoreAllMocks());
+    expect(await scanTable(documents, process.env.TABLE_NAME!)).toEqual(before);
+    expect(logged.filter((line) => line.includes(CLEAR))).toEqual([]);
     expect(response.status, response.text).toBe(200);
     expect(response.body.modelVersion).toBe(SEED_MODEL.version);
     const { suggestions } = response.body;

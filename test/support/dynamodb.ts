@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 
 /** Dummy values: the local services accept any credentials (DynamoDB Local runs with -sharedDb). */
@@ -98,4 +99,21 @@ export function offlineDynamoDB() {
     } as never,
   });
   return { client, sent };
+}
+
+/** Test-only: every item of a table (a consistent Scan), to show what a request wrote. */
+export async function scanTable(
+  documents: DynamoDBDocumentClient,
+  table: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: startKey }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
 }

@@ -14,7 +14,7 @@ import { S3DispatchModelStore } from '#adapters/s3-dispatch-models';
 import { readSeedModel } from '#adapters/seed-dispatch-model';
 import { shanghaiDate } from '#core/calendar';
 import { StoredModelClassifier } from '#core/dispatch-model/classifier';
-import { classify, type DispatchModel } from '#core/dispatch-model/model';
+import { classify, type DispatchModel, MODEL_FORMAT } from '#core/dispatch-model/model';
 import { LOCAL_DISPATCH_MODEL_BUCKET, type LocalStack } from '#local/stack';
 import { startTestStack } from '../support/local-stack.ts';
 
@@ -129,10 +129,18 @@ describe('the dispatch retraining workflow', () => {
     expect(trained.notWorse).toBe(false);
     expect(trained.current.version).toBe(SEED_MODEL.version);
     expect(trained.candidate.evaluation.top1).toBeLessThan(trained.current.evaluation.top1);
-    // Stored for inspection, never loaded by the functions.
-    expect(
-      await object(`dispatch-models/versions/${trained.candidate.version}.json`),
-    ).toBeDefined();
+    // Stored for inspection, never loaded by the functions: the candidate scored, in the format
+    // the classifiers read, under its own version.
+    const stored = await object<DispatchModel>(
+      `dispatch-models/versions/${trained.candidate.version}.json`,
+    );
+    expect(stored).toMatchObject({
+      format: MODEL_FORMAT,
+      version: trained.candidate.version,
+      evaluation: trained.candidate.evaluation,
+      data: { labelled: trained.candidate.labelled },
+    });
+    expect(stored!.version).not.toBe(SEED_MODEL.version);
     expect(await pointer()).toBeUndefined();
   });
 
