@@ -314,6 +314,12 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     ...(options.mix ? { mix: options.mix } : {}),
   });
   const errors: string[] = [];
+  // fetch's own message is only "fetch failed": the reason (ECONNRESET, a socket closed…) is its cause.
+  const failure = (e: unknown) => {
+    const { message, cause } = e as Error & { cause?: { code?: string; message?: string } };
+    const reason = cause?.code ?? cause?.message;
+    return reason ? `${message} (${reason})` : message;
+  };
   const error = (message: string) => {
     if (errors.length < 200) errors.push(message);
   };
@@ -353,7 +359,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         if (status !== 200) error(`survey answer ${surveyId}: HTTP ${status}`);
         if (ends) gateOf(rec, roundIndex).open();
       },
-      (e) => error(`survey answer ${surveyId}: ${(e as Error).message}`),
+      (e) => error(`survey answer ${surveyId}: ${failure(e)}`),
     );
   };
   const gateOf = (rec: Record_, round: number) => {
@@ -748,7 +754,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     for (const rec of records)
       sched.spawn(
         () => script(rec).finally(() => finished++),
-        (e) => error(`#${rec.plan.index} ${rec.plan.kind}: ${(e as Error).message}`),
+        (e) => error(`#${rec.plan.index} ${rec.plan.kind}: ${failure(e)}`),
       );
 
     const callsEnd = t0 + options.days * 24 * HOUR;
