@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetOf } from '#adapters/analytics/duckdb';
+import type { MonthlyAnalysis } from '#core/analytics/analysis';
 import { analyticsRow, batchKey, byPartition } from '#core/analytics/schema';
 import { shanghaiDate } from '#core/calendar';
 import type { Ticket } from '#core/ticket';
@@ -158,17 +159,7 @@ describe('analytics on the local stack', () => {
  * closed; most tickets first, then by place and topic, the top 50.
  */
 function hotspotsOf(tickets: readonly Ticket[], month: string) {
-  const cells = new Map<
-    string,
-    {
-      district: string;
-      township: string;
-      topic: string;
-      tickets: number;
-      unresolved: number;
-      open: number;
-    }
-  >();
+  const cells = new Map<string, MonthlyAnalysis['hotspots'][number]>();
   for (const t of tickets) {
     if (shanghaiDate(t.createdAt).slice(0, 7) !== month) continue;
     const township = t.place.township ?? '';

@@ -335,8 +335,7 @@ describe('local SES', () => {
     expect(ses.messages(2).map((m) => m.subject)).toEqual(['第三封']);
     expect(ses.messages().map((m) => m.subject)).toEqual(['第一封', '第二封', '第三封']);
     // A copy: what the reader does to it does not reach the outbox.
-    const [copy] = ses.messages(0);
-    if (copy) copy.subject = '改过';
+    ses.messages(0)[0]!.subject = '改过';
     expect(ses.messages()[0]?.subject).toBe('第一封');
   });
 
